@@ -1,0 +1,99 @@
+"""Typed values of the answering side: Answer, Citation, per-sentence support verdicts, stream events."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Literal
+
+from vectorstore.types import Hit
+
+REFUSAL = {
+    "de": "Dazu steht nichts in den Artikeln.",
+    "en": "The articles do not say.",
+}
+
+
+@dataclass(frozen=True)
+class Citation:
+    """One ``[n]`` marker of the answer, resolved to the retrieved passage it points at."""
+
+    number: int  # the n of [n] as shown to the user
+    chunk_id: str
+    article_id: str
+    title: str
+    date: str
+    source: str
+    url: str
+    passage: str  # the passage text
+    start: int  # character offsets of the passage in the article
+    end: int
+    support_start: int | None = None  # offsets of the supporting words inside ``passage`` (None: not found)
+    support_end: int | None = None
+
+    @property
+    def support(self) -> str:
+        if self.support_start is None or self.support_end is None:
+            return ""
+        return self.passage[self.support_start : self.support_end]
+
+
+Verdict = Literal["supported", "unsupported", "uncited"]
+
+
+@dataclass(frozen=True)
+class SentenceCheck:
+    """An answer sentence with the citations it carries and whether the cited passages support it."""
+
+    text: str
+    citations: tuple[int, ...]
+    verdict: Verdict
+    missing: tuple[str, ...] = ()  # numbers/names/dates of the sentence not found in its cited passages
+
+
+@dataclass
+class Answer:
+    """The result of ``Assistant.ask``. ``text`` is what the user sees, with ``[n]`` markers that all
+    resolve to ``citations``; ``grounded`` is False for abstentions and answers without supported claims."""
+
+    question: str
+    text: str
+    language: str
+    citations: list[Citation]
+    sentences: list[SentenceCheck]
+    grounded: bool
+    abstained: bool
+    passages: list[Hit] = field(default_factory=list)  # the passages the model was shown, numbered from 1
+    standalone_question: str = ""
+    raw_text: str = ""  # what the model wrote, before checks
+    model: str = ""
+    prompt_id: str = ""
+    timings: dict[str, float] = field(default_factory=dict)  # retrieval_s, first_token_s, total_s
+    notes: list[str] = field(default_factory=list)  # e.g. "dropped dangling marker [7]", "language fixed"
+    error: str | None = None  # set when the LLM failed; passages are still given
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["passages"] = [
+            {"chunk_id": h.chunk.id, "title": h.title, "date": h.date, "url": h.url, "text": h.text, "score": h.score}
+            for h in self.passages
+        ]
+        return d
+
+
+@dataclass(frozen=True)
+class StreamEvent:
+    """What ``Assistant.stream`` yields: ``token`` events while the model writes (``text`` is the
+    text so far), then exactly one ``answer`` event with the checked ``Answer``."""
+
+    kind: Literal["passages", "token", "answer"]
+    text: str = ""
+    answer: Answer | None = None
+    passages: list[Hit] | None = None
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One earlier exchange of a conversation."""
+
+    question: str
+    answer: str
