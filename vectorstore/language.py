@@ -21,6 +21,14 @@ _EN = set(
 )
 
 
+def language_scores(text: str) -> tuple[int, int]:
+    """(German evidence, English evidence): counts of function words (umlauts count for German)."""
+    words = [w.lower() for w in _WORD.findall(text)]
+    de = sum(w in _DE for w in words) + 2 * sum(ch in "äöüß" for ch in text.lower())
+    en = sum(w in _EN for w in words)
+    return de, en
+
+
 def detect_language(text: str, default: str = "de") -> str:
     """Return 'de' or 'en' for the given text; ``default`` when there is no evidence.
 
@@ -29,11 +37,7 @@ def detect_language(text: str, default: str = "de") -> str:
     >>> detect_language("Who led the meeting?")
     'en'
     """
-    words = [w.lower() for w in _WORD.findall(text)]
-    if not words:
-        return default
-    de = sum(w in _DE for w in words) + 2 * sum(ch in "äöüß" for ch in text.lower())
-    en = sum(w in _EN for w in words)
+    de, en = language_scores(text)
     if de == en:
         return default
     return "de" if de > en else "en"

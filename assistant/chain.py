@@ -1,0 +1,168 @@
+"""The LangChain (LCEL) answering chain.
+
+    question (+ history) -> standalone question -> retrieval -> context (few, trimmed, numbered
+    passages) -> prompt from prompts/ in the question's language -> chat model (streaming)
+
+``prepare`` runs the first four steps; ``generate`` is ``prompt | model | StrOutputParser`` and is
+streamed. Checking the model's text (citations, support, language, abstention) happens in
+``assistant.Assistant`` on our own types, after the stream ends.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import replace
+from typing import Any
+
+from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.documents import Document
+from langchain_core.output_parsers import StrOutputParser
+from langchain_core.prompts import ChatPromptTemplate
+from langchain_core.retrievers import BaseRetriever
+from langchain_core.runnables import RunnableLambda, RunnablePassthrough
+
+from vectorstore.chunker import count_tokens
+from vectorstore.language import detect_language
+from vectorstore.types import Filters, Hit
+
+from .llm import ChatModel, langchain_chat
+from .prompts import Prompt, load_prompt
+from .types import Turn
+
+
+class StoreRetriever(BaseRetriever):
+    """LangChain retriever over our Store. The Hit travels in ``metadata['hit']``."""
+
+    store: Any
+    k: int = 5
+    filters: Any = None
+
+    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
+        hits = self.store.search(query, k=self.k, filters=self.filters)
+        return [
+            Document(
+                page_content=h.text, id=h.chunk.id,
+                metadata={"hit": h, "title": h.title, "date": h.date, "url": h.url, "score": h.score},
+            )
+            for h in hits
+        ]
+
+
+def _to_template(p: Prompt) -> ChatPromptTemplate:
+    # Our prompt files use {name} variables; escape nothing else (their text has no braces).
+    return ChatPromptTemplate.from_messages([("system", p.system), ("human", p.user)])
+
+
+def trim_passage(hit: Hit, question: str, max_tokens: int) -> Hit:
+    """Keep the contiguous run of sentences that shares most words with the question, within
+    ``max_tokens``; offsets stay exact so that citations still point into the article."""
+    text = hit.text
+    if count_tokens(text) <= max_tokens:
+        return hit
+    spans = [m.span() for m in re.finditer(r"[^.!?\n]+[.!?]?[\"”“»]?\s*", text)]
+    if not spans:
+        return hit
+    qwords = {w.lower() for w in re.findall(r"\w{4,}", question)}
+    best: tuple[float, int, int] | None = None
+    for i in range(len(spans)):
+        tokens = 0
+        score = 0.0
+        for j in range(i, len(spans)):
+            piece = text[spans[j][0] : spans[j][1]]
+            tokens += count_tokens(piece)
+            if tokens > max_tokens and j > i:
+                break
+            score += len(qwords & {w.lower() for w in re.findall(r"\w{4,}", piece)})
+            if best is None or score > best[0]:
+                best = (score, spans[i][0], spans[j][1])
+    assert best is not None
+    s, e = best[1], best[2]
+    while e > s and text[e - 1].isspace():
+        e -= 1
+    c = hit.chunk
+    chunk = replace(c, text=text[s:e], start=c.start + s, end=c.start + e)
+    return replace(hit, chunk=chunk)
+
+
+def format_context(passages: list[Hit]) -> str:
+    lines = []
+    for i, h in enumerate(passages, 1):
+        head = h.title + (f", {h.date}" if h.date else "")
+        lines.append(f"[{i}] ({head}) {h.text}")
+    return "\n\n".join(lines)
+
+
+def format_history(history: list[Turn], lang: str) -> str:
+    q, a = ("Frage", "Antwort") if lang == "de" else ("Question", "Answer")
+    return "\n".join(f"{q}: {t.question}\n{a}: {t.answer}" for t in history)
+
+
+class AnswerChain:
+    """Builds and runs the LCEL pieces for one configuration."""
+
+    def __init__(self, settings, store, llm: ChatModel):
+        self.settings = settings
+        self.store = store
+        self.llm = llm
+        a = settings.answering
+        self.lc_llm = langchain_chat(llm, max_tokens=settings.llm.max_tokens, temperature=settings.llm.temperature)
+        self.lc_condense = langchain_chat(llm, max_tokens=60, temperature=0.0)
+        self.prompts = {
+            lang: load_prompt(settings.paths.prompts_dir, "answer", lang, a.prompt_variant) for lang in ("de", "en")
+        }
+        self.condense_prompts = {lang: load_prompt(settings.paths.prompts_dir, "condense", lang) for lang in ("de", "en")}
+
+    # -- step 1: follow-ups become standalone questions ---------------------------------------
+    def condense(self, inputs: dict) -> dict:
+        history: list[Turn] = inputs.get("history") or []
+        lang = inputs["language"]
+        if not history:
+            return {**inputs, "standalone": inputs["question"]}
+        turns = history[-self.settings.answering.history_turns :]
+        chain = _to_template(self.condense_prompts[lang]) | self.lc_condense | StrOutputParser()
+        t0 = time.perf_counter()
+        out = chain.invoke({"history": format_history(turns, lang), "question": inputs["question"]})
+        standalone = out.strip().splitlines()[0].strip().strip('"„“”') if out.strip() else ""
+        # A small model sometimes answers instead of rewriting; then fall back to the question plus
+        # the previous question, which still steers retrieval to the right article.
+        if not standalone or len(standalone) > 3 * len(inputs["question"]) + 200 or not standalone.rstrip().endswith("?"):
+            standalone = f"{turns[-1].question} {inputs['question']}"
+        return {**inputs, "standalone": standalone, "condense_s": time.perf_counter() - t0}
+
+    # -- step 2+3: retrieval and context -----------------------------------------------------------
+    def retrieve(self, inputs: dict) -> dict:
+        t0 = time.perf_counter()
+        retriever = StoreRetriever(store=self.store, k=inputs.get("k") or self.settings.retrieval.k, filters=inputs.get("filters"))
+        docs = retriever.invoke(inputs["standalone"])
+        hits: list[Hit] = [d.metadata["hit"] for d in docs]
+        return {**inputs, "hits": hits, "retrieval_s": time.perf_counter() - t0}
+
+    def assemble(self, inputs: dict) -> dict:
+        a = self.settings.answering
+        chosen = inputs["hits"][: a.context_passages]
+        passages = [trim_passage(h, inputs["standalone"], a.passage_max_tokens) for h in chosen]
+        return {**inputs, "passages": passages, "context": format_context(passages)}
+
+    @property
+    def prepare(self):
+        """LCEL: {question, history, language, k, filters} -> {..., standalone, hits, passages, context}."""
+        return RunnableLambda(self.condense) | RunnableLambda(self.retrieve) | RunnableLambda(self.assemble)
+
+    def generate(self, language: str):
+        """LCEL: {context, question} -> streamed answer text."""
+        return _to_template(self.prompts[language]) | self.lc_llm | StrOutputParser()
+
+    @property
+    def chain(self):
+        """The whole chain for ``invoke``: returns prepare's dict plus ``raw`` (the model's text)."""
+        return self.prepare | RunnablePassthrough.assign(
+            raw=lambda x: self.generate(x["language"]).invoke({"context": x["context"], "question": x["standalone"]})
+        )
+
+
+def question_language(question: str) -> str:
+    return detect_language(question, default="de")
+
+
+__all__ = ["AnswerChain", "StoreRetriever", "Filters", "question_language", "trim_passage", "format_context"]

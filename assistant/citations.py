@@ -1,0 +1,261 @@
+"""Citations as data: parse the model's ``[n]`` markers, map them to the passages it was shown, and
+check each answer sentence against the passages it cites.
+
+A sentence is *supported* when every number in it occurs in a cited passage and most of its names
+(capitalised words after the first) occur there too, allowing inflection, German/English spelling
+variants (Selenskyj ~ Zelenskyy) and a few translations (Monday ~ Montag). A sentence without a
+marker gets one when exactly such a passage exists (the citation is checked, not trusted). A
+sentence whose numbers appear in no cited passage is dropped: invented figures never reach the user.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from difflib import SequenceMatcher
+
+from vectorstore.types import Hit
+
+from .types import REFUSAL, Citation, SentenceCheck
+
+MARKER = re.compile(r"\s*\[\s*(\d{1,3}(?:\s*[,;]\s*\d{1,3})*)\s*\]")
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_WORD = re.compile(r"[^\W\d_][\w\-’']*", re.UNICODE)
+_SENT_SPLIT = re.compile(r"(?<=[.!?])\s+(?=\S)")
+
+_REFUSAL_PATTERNS = [
+    re.compile(p, re.IGNORECASE)
+    for p in (
+        r"steht nichts in den (artikeln|auszügen)", r"nicht in den (artikeln|auszügen)", r"keine (angaben|informationen)",
+        r"(articles|excerpts) do(es)? not (say|mention|contain)", r"no information", r"not (mentioned|stated) in the",
+    )
+]
+
+# Words that start sentences or are capitalised for grammar, not because they name something.
+_NOT_NAMES = {
+    "der", "die", "das", "den", "dem", "des", "ein", "eine", "er", "sie", "es", "wir", "ich", "ihr", "am", "im", "in",
+    "the", "a", "an", "he", "she", "it", "they", "we", "i", "his", "her", "their", "on", "at", "this", "that", "there",
+    "laut", "nach", "auch", "und", "aber", "according", "and", "but", "also", "however", "dazu", "zudem",
+}
+_TRANSLATIONS = {
+    "monday": "montag", "tuesday": "dienstag", "wednesday": "mittwoch", "thursday": "donnerstag", "friday": "freitag",
+    "saturday": "samstag", "sunday": "sonntag", "january": "januar", "february": "februar", "march": "märz",
+    "may": "mai", "june": "juni", "july": "juli", "october": "oktober", "december": "dezember",
+    "white": "weiß", "house": "haus", "germany": "deutschland", "german": "deutsch", "russian": "russisch",
+    "russia": "russland", "ukrainian": "ukrainisch", "british": "britisch", "french": "französisch", "france": "frankreich",
+    "italian": "italienisch", "italy": "italien", "finnish": "finnisch", "finland": "finnland", "europe": "europa",
+    "european": "europäisch", "chancellor": "bundeskanzler", "prime": "premierminister", "minister": "premierminister",
+    "secretary": "generalsekretär", "commission": "kommission", "war": "krieg", "washington": "washington",
+    "turkish": "türkisch", "hungary": "ungarn", "elections": "wahlen", "election": "wahlen", "kyiv": "kiew",
+    "troops": "truppen", "security": "sicherheit", "guarantees": "sicherheitsgarantien", "president": "präsident",
+}
+
+
+def fold(word: str) -> str:
+    """Lower-case, strip diacritics and ß, for spelling-tolerant comparison."""
+    w = unicodedata.normalize("NFKD", word.lower().replace("ß", "ss"))
+    return "".join(ch for ch in w if not unicodedata.combining(ch))
+
+
+def _norm_number(n: str) -> str:
+    return re.sub(r"[.,]", "", n)
+
+
+def _similar(a: str, b: str) -> bool:
+    if a == b:
+        return True
+    if min(len(a), len(b)) < 4:
+        return False
+    common = len(_common_prefix(a, b))
+    if common >= max(4, min(len(a), len(b)) - 3):
+        return True
+    return min(len(a), len(b)) >= 5 and SequenceMatcher(None, a, b).ratio() >= 0.75
+
+
+def _common_prefix(a: str, b: str) -> str:
+    i = 0
+    while i < min(len(a), len(b)) and a[i] == b[i]:
+        i += 1
+    return a[:i]
+
+
+@dataclass
+class Keys:
+    numbers: list[str] = field(default_factory=list)
+    names: list[str] = field(default_factory=list)
+
+
+def sentence_keys(sentence: str) -> Keys:
+    """The checkable facts of a sentence: its numbers and its names (capitalised words after the first)."""
+    keys = Keys(numbers=[_norm_number(n) for n in _NUMBER.findall(sentence)])
+    words = _WORD.findall(sentence)
+    for i, w in enumerate(words):
+        if i == 0 or not w[:1].isupper() or w.lower() in _NOT_NAMES or len(w) < 3:
+            continue
+        keys.names.append(w)
+    return keys
+
+
+class PassageIndex:
+    """Token views of one passage for fast key lookup."""
+
+    def __init__(self, text: str):
+        self.text = text
+        self.numbers = {_norm_number(n) for n in _NUMBER.findall(text)}
+        self.words = {fold(w) for w in _WORD.findall(text)}
+
+    def has_number(self, n: str) -> bool:
+        return n in self.numbers or any(n == m[: len(n)] and len(m) - len(n) <= 0 for m in self.numbers)
+
+    def has_name(self, name: str) -> bool:
+        f = fold(name)
+        alt = fold(_TRANSLATIONS.get(name.lower(), ""))
+        for part in re.split(r"[-’']", f):
+            if not part:
+                continue
+            if not any(_similar(part, w) or (alt and _similar(alt, w)) for w in self.words):
+                return False
+        return True
+
+
+@dataclass
+class Verdict:
+    supported: bool
+    missing_numbers: list[str]
+    missing_names: list[str]
+
+
+def judge(sentence: str, passages: list[PassageIndex]) -> Verdict:
+    keys = sentence_keys(sentence)
+    missing_numbers = [n for n in keys.numbers if not any(p.has_number(n) for p in passages)]
+    missing_names = [w for w in keys.names if not any(p.has_name(w) for p in passages)]
+    names_ok = not keys.names or len(missing_names) <= 0.4 * len(keys.names)
+    return Verdict(bool(passages) and not missing_numbers and names_ok, missing_numbers, missing_names)
+
+
+def is_refusal(text: str) -> bool:
+    t = text.strip()
+    return any(t.startswith(r.rstrip(".")) for r in REFUSAL.values()) or any(p.search(t) for p in _REFUSAL_PATTERNS)
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split an answer into sentences; a marker standing after the full stop belongs to the sentence before."""
+    parts = [p for p in _SENT_SPLIT.split(text.strip()) if p.strip()]
+    out: list[str] = []
+    for p in parts:
+        m = re.match(r"((?:\s*\[\s*\d{1,3}(?:\s*[,;]\s*\d{1,3})*\s*\])+)(.*)", p, re.DOTALL)
+        if m and out:
+            out[-1] = out[-1] + m.group(1)
+            p = m.group(2).strip()
+            if not p:
+                continue
+        out.append(p.strip())
+    return out
+
+
+def support_span(sentence: str, passage: str) -> tuple[int, int] | None:
+    """Offsets in ``passage`` of its sentence that best supports ``sentence`` (most shared keys/words)."""
+    keys = sentence_keys(sentence)
+    want_words = {fold(w) for w in _WORD.findall(sentence) if len(w) >= 4}
+    best, best_score = None, 0.0
+    for m in re.finditer(r"[^.!?\n]+[.!?]?[\"”“»]?", passage):
+        s = m.group(0)
+        if not s.strip():
+            continue
+        idx = PassageIndex(s)
+        score = 2.0 * sum(idx.has_number(n) for n in keys.numbers) + 1.5 * sum(idx.has_name(w) for w in keys.names)
+        score += 0.5 * len(want_words & idx.words)
+        if score > best_score:
+            start = m.start() + (len(s) - len(s.lstrip()))
+            best, best_score = (start, m.end()), score
+    return best
+
+
+@dataclass
+class Checked:
+    text: str
+    citations: list[Citation]
+    sentences: list[SentenceCheck]
+    grounded: bool
+    abstained: bool
+    notes: list[str]
+
+
+def check_answer(raw: str, passages: list[Hit], language: str) -> Checked:
+    """Turn the model's text into a checked answer (see module docstring)."""
+    notes: list[str] = []
+    text = re.sub(r"^\s*(antwort|answer)\s*:\s*", "", raw.strip(), flags=re.IGNORECASE)
+    indexes = [PassageIndex(h.text) for h in passages]
+    kept: list[SentenceCheck] = []
+    refusal_seen = False
+    for sent in split_sentences(text):
+        numbers: list[int] = []
+        for m in MARKER.finditer(sent):
+            for n in re.split(r"\s*[,;]\s*", m.group(1)):
+                numbers.append(int(n))
+        body = MARKER.sub("", sent).strip()
+        body = re.sub(r"\s+([.!?,;:])", r"\1", body)
+        if not body or not re.search(r"\w", body):
+            continue
+        if is_refusal(body):
+            refusal_seen = True
+            continue
+        valid = []
+        for n in dict.fromkeys(numbers):
+            if 1 <= n <= len(passages):
+                valid.append(n)
+            else:
+                notes.append(f"removed citation [{n}]: it points at no passage")
+        if not valid:
+            # Infer a citation only where one passage really carries the sentence's facts.
+            keys = sentence_keys(body)
+            if keys.numbers or keys.names:
+                for i, idx in enumerate(indexes, 1):
+                    v = judge(body, [idx])
+                    if v.supported and not v.missing_names:
+                        valid = [i]
+                        notes.append(f"added citation [{i}] to an uncited sentence after checking it")
+                        break
+        if not valid:
+            if sentence_keys(body).numbers:
+                notes.append(f"dropped an uncited sentence with figures: {body[:60]!r}")
+                continue
+            kept.append(SentenceCheck(text=body, citations=(), verdict="uncited"))
+            continue
+        v = judge(body, [indexes[n - 1] for n in valid])
+        if v.missing_numbers:
+            notes.append(f"dropped a sentence whose figures {', '.join(v.missing_numbers)} are in none of its passages")
+            continue
+        kept.append(
+            SentenceCheck(
+                text=body, citations=tuple(valid), verdict="supported" if v.supported else "unsupported",
+                missing=tuple(v.missing_names),
+            )
+        )
+    grounded = any(s.verdict == "supported" for s in kept)
+    if not grounded:
+        if kept and not refusal_seen:
+            notes.append("no sentence of the model's answer could be verified against the passages")
+        return Checked(REFUSAL.get(language, REFUSAL["en"]), [], [], False, True, notes)
+    parts = []
+    for s in kept:
+        marks = "".join(f"[{n}]" for n in s.citations)
+        body = s.text
+        if marks:
+            body = body[:-1] + f" {marks}" + body[-1] if body[-1:] in ".!?" else f"{body} {marks}"
+        parts.append(body)
+    citations: list[Citation] = []
+    used = sorted({n for s in kept for n in s.citations})
+    for n in used:
+        h = passages[n - 1]
+        claims = " ".join(s.text for s in kept if n in s.citations)
+        span = support_span(claims, h.text)
+        c = h.chunk
+        citations.append(
+            Citation(
+                number=n, chunk_id=c.id, article_id=c.article_id, title=h.title, date=h.date, source=h.source, url=h.url,
+                passage=h.text, start=c.start, end=c.end, support_start=span[0] if span else None, support_end=span[1] if span else None,
+            )
+        )
+    return Checked(" ".join(parts), citations, kept, True, False, notes)

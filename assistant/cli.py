@@ -1,0 +1,307 @@
+"""The ``assistant`` command: ingest, search, ask, chat, serve, eval, bench, status.
+
+Settings come from the environment (NEWSQA_…), a config file (--config or ./newsqa.toml) and the
+flags below, which win. Errors of the product are printed as one line on stderr (exit code 2).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+from .errors import AssistantError
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("settings (override env and config file)")
+    g.add_argument("--config", help="TOML config file (default: ./newsqa.toml if present)")
+    g.add_argument("--index-dir", help="index folder (paths.index_dir)")
+    g.add_argument("--cache-dir", help="model cache folder (paths.cache_dir)")
+    g.add_argument("--chroma-url", help="use a Chroma server, e.g. http://localhost:8000 (store.chroma_url)")
+    g.add_argument("--embedding-model", help="e5-small | use-multilingual | minilm | a sentence-transformers name/path")
+    g.add_argument("--backend", choices=["llamacpp", "openai"], help="LLM back end (llm.backend)")
+    g.add_argument("--model", help="qwen2.5-coder-1.5b | qwen2.5-coder-0.5b | GGUF path | served model name")
+    g.add_argument("--base-url", help="OpenAI-compatible base URL (llm.base_url)")
+    g.add_argument("--api-key", help="API key for the OpenAI-compatible server")
+
+
+def _filters(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-k", type=int, help="number of passages (retrieval.k)")
+    p.add_argument("--source", help="only articles from this source")
+    p.add_argument("--language", help="only articles in this language (de, en)")
+    p.add_argument("--from", dest="date_from", help="only articles dated on/after YYYY-MM-DD")
+    p.add_argument("--to", dest="date_to", help="only articles dated on/before YYYY-MM-DD")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="assistant", description="Bilingual news Q&A with checked citations (offline).")
+    sub = ap.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("ingest", help="add, update and remove articles from files and folders")
+    p.add_argument("paths", nargs="+", help="article files or folders (.md .txt .json .jsonl .html)")
+    p.add_argument("--rebuild", action="store_true", help="empty the index first (e.g. after changing the embedding model)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    _common(p)
+
+    p = sub.add_parser("search", help="print the ranked passages for a query")
+    p.add_argument("query")
+    p.add_argument("--mode", choices=["hybrid", "dense", "lexical"])
+    p.add_argument("--json", action="store_true")
+    _filters(p)
+    _common(p)
+
+    p = sub.add_parser("ask", help="answer one question with numbered sources")
+    p.add_argument("question")
+    p.add_argument("--json", action="store_true", help="print the whole Answer as JSON")
+    _filters(p)
+    _common(p)
+
+    p = sub.add_parser("chat", help="a conversation in the terminal (follow-up questions work)")
+    _filters(p)
+    _common(p)
+
+    p = sub.add_parser("serve", help="start the web UI")
+    p.add_argument("--host")
+    p.add_argument("--port", type=int)
+    p.add_argument("--open", action="store_true", help="open the UI in a browser")
+    _common(p)
+
+    p = sub.add_parser("status", help="what is indexed and which models are configured")
+    _common(p)
+
+    sub.add_parser("eval", help="run an evaluation set (see `assistant eval --help`)", add_help=False)
+    p = sub.add_parser("bench", help="run a benchmark: retrieval | ingest | latency | answer")
+    p.add_argument("name", choices=["retrieval", "ingest", "latency", "answer"])
+    p.add_argument("rest", nargs=argparse.REMAINDER)
+    return ap
+
+
+def settings_from(args: argparse.Namespace):
+    if getattr(args, "config", None):
+        if not Path(args.config).is_file():
+            raise AssistantError(f"--config {args.config}: no such file")
+        os.environ["NEWSQA_CONFIG"] = args.config
+    from .settings import Settings
+
+    try:
+        s = Settings()
+        return s.with_overrides(**{
+            "paths.index_dir": getattr(args, "index_dir", None),
+            "paths.cache_dir": getattr(args, "cache_dir", None),
+            "store.chroma_url": getattr(args, "chroma_url", None),
+            "embedding.model": getattr(args, "embedding_model", None),
+            "llm.backend": getattr(args, "backend", None),
+            "llm.model": getattr(args, "model", None),
+            "llm.base_url": getattr(args, "base_url", None),
+            "llm.api_key": getattr(args, "api_key", None),
+            "ui.host": getattr(args, "host", None),
+            "ui.port": getattr(args, "port", None),
+        })
+    except Exception as e:  # pydantic ValidationError: make it one line per field
+        errs = getattr(e, "errors", None)
+        if callable(errs):
+            first = errs()[0]
+            raise AssistantError(f"invalid setting {'.'.join(str(x) for x in first['loc'])}: {first['msg']}") from e
+        raise
+
+
+def _filters_from(args):
+    from vectorstore import Filters
+
+    f = Filters(source=args.source, language=args.language, date_from=args.date_from, date_to=args.date_to)
+    return None if f.is_empty() else f
+
+
+def cmd_ingest(args) -> int:
+    from vectorstore import open_store
+
+    s = settings_from(args)
+    store = open_store(s)
+    bar = None
+    state = {"t0": time.perf_counter()}
+
+    def progress(done: int, total: int, chunks: int) -> None:
+        nonlocal bar
+        if args.quiet:
+            return
+        if bar is None:
+            from tqdm import tqdm
+
+            bar = tqdm(total=total, unit="file", desc="ingest", file=sys.stderr)
+        bar.n = done
+        rate = chunks / max(time.perf_counter() - state["t0"], 1e-9)
+        bar.set_postfix_str(f"{chunks} chunks, {rate:.1f} chunks/s")
+        bar.refresh()
+
+    report = store.ingest(args.paths, progress=progress, rebuild=args.rebuild)
+    if bar is not None:
+        bar.close()
+    for w in report.warnings:
+        print(f"warning: {w}", file=sys.stderr)
+    for _src, reason in report.failed:
+        print(f"failed: {reason}", file=sys.stderr)
+    for key, other in report.duplicates:
+        print(f"duplicate: {key} has the same content as {other}", file=sys.stderr)
+    rate = report.chunks_added / report.seconds if report.seconds else 0.0
+    print(f"{report.summary()}; {rate:.1f} chunks/s")
+    st = store.stats()
+    print(f"index: {st['articles']} articles, {st['chunks']} chunks ({st['embedding_model']}, {st['chroma']})")
+    return 0
+
+
+def cmd_search(args) -> int:
+    from vectorstore import open_store
+
+    store = open_store(settings_from(args))
+    hits = store.search(args.query, k=args.k, filters=_filters_from(args), mode=args.mode)
+    if args.json:
+        print(json.dumps([
+            {"rank": i, "score": h.score, "dense_score": h.dense_score, "lexical_rank": h.lexical_rank, "chunk_id": h.chunk.id,
+             "title": h.title, "date": h.date, "url": h.url, "start": h.chunk.start, "end": h.chunk.end, "text": h.text}
+            for i, h in enumerate(hits, 1)
+        ], ensure_ascii=False, indent=1))
+        return 0
+    if not hits:
+        print("no passages found")
+    for i, h in enumerate(hits, 1):
+        dense = f"{h.dense_score:.3f}" if h.dense_score is not None else "-"
+        print(f"{i}. [{h.score:.4f} dense {dense} lex {h.lexical_rank or '-'}] {h.title} ({h.date or 'undated'}) chars {h.chunk.start}-{h.chunk.end}")
+        print("   " + h.text.replace("\n", " ")[:400])
+    return 0
+
+
+def _print_answer(ans, stream=None) -> None:
+    print(ans.text)
+    if ans.error:
+        print(f"(language model error: {ans.error})", file=sys.stderr)
+    for s in ans.sentences:
+        if s.verdict != "supported":
+            print(f"  ! {s.verdict}: {s.text}" + (f" (not in the passages: {', '.join(s.missing)})" if s.missing else ""))
+    shown = ans.citations or ([] if not ans.error else [])
+    if shown:
+        print("\nSources:")
+        for c in shown:
+            print(f"[{c.number}] {c.title} ({c.date or 'undated'}){' ' + c.url if c.url else ''}")
+            print(f"    “{(c.support or c.passage).strip()[:300]}”")
+    elif ans.error and ans.passages:
+        print("\nPassages found:")
+        for i, h in enumerate(ans.passages, 1):
+            print(f"[{i}] {h.title} ({h.date or 'undated'}): {h.text[:300]}")
+    t = ans.timings
+    if "first_token_s" in t:
+        print(f"\n({ans.model}; first token {t['first_token_s']:.1f}s, total {t.get('total_s', 0):.1f}s)", file=sys.stderr)
+
+
+def _ask_once(assistant, question, history, args, as_json=False):
+    answer = None
+    shown = 0
+    for ev in assistant.stream(question, history, k=args.k, filters=_filters_from(args)):
+        if ev.kind == "token" and not as_json and sys.stdout.isatty():
+            sys.stdout.write(ev.text[shown:])
+            sys.stdout.flush()
+            shown = len(ev.text)
+        elif ev.kind == "answer":
+            answer = ev.answer
+    if shown:
+        sys.stdout.write("\r\033[K" + "\n")  # replace the raw stream by the checked answer
+    return answer
+
+
+def cmd_ask(args) -> int:
+    from .assistant import Assistant
+
+    a = Assistant(settings_from(args))
+    ans = _ask_once(a, args.question, None, args, as_json=args.json)
+    if args.json:
+        print(json.dumps(ans.to_dict(), ensure_ascii=False, indent=1, default=str))
+    else:
+        _print_answer(ans)
+    return 0
+
+
+def cmd_chat(args) -> int:
+    from .assistant import Assistant
+    from .types import Turn
+
+    a = Assistant(settings_from(args))
+    history: list[Turn] = []
+    print("Ask about the articles (German or English). Empty line or Ctrl-D ends; /new starts over.")
+    while True:
+        try:
+            q = input("\n> ").strip()
+        except EOFError:
+            print()
+            return 0
+        if not q:
+            return 0
+        if q == "/new":
+            history.clear()
+            print("(new conversation)")
+            continue
+        try:
+            ans = _ask_once(a, q, history, args)
+        except AssistantError as e:
+            print(f"error: {e}", file=sys.stderr)
+            continue
+        _print_answer(ans)
+        history.append(Turn(question=q, answer=ans.text))
+
+
+def cmd_serve(args) -> int:
+    from .ui import serve
+
+    serve(settings_from(args), open_browser=args.open)
+    return 0
+
+
+def cmd_status(args) -> int:
+    from .assistant import Assistant
+
+    info = Assistant(settings_from(args)).describe()
+    print(json.dumps(info, ensure_ascii=False, indent=1, default=str))
+    return 0
+
+
+def cmd_bench(args) -> int:
+    import runpy
+
+    root = Path(__file__).resolve().parent.parent / "benchmarks"
+    script = root / f"{args.name}.py"
+    if not script.is_file():
+        raise AssistantError(f"no benchmark {script}")
+    sys.argv = [str(script), *args.rest]
+    runpy.run_path(str(script), run_name="__main__")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["eval"]:
+        from .evaluation import main as eval_main
+
+        return _guard(lambda: eval_main(argv[1:]))
+    args = build_parser().parse_args(argv)
+    handler = {
+        "ingest": cmd_ingest, "search": cmd_search, "ask": cmd_ask, "chat": cmd_chat, "serve": cmd_serve,
+        "status": cmd_status, "bench": cmd_bench,
+    }[args.command]
+    return _guard(lambda: handler(args))
+
+
+def _guard(fn) -> int:
+    try:
+        return int(fn() or 0)
+    except AssistantError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
