@@ -39,7 +39,7 @@ def count_tokens(text: str) -> int:
 # something that can start a sentence. Abbreviations that end in a dot are protected below.
 _SENT_END = re.compile(r"[.!?][\"”“»«'’)\]]*(?=\s+[\"„“”»«'(\[]?[A-ZÄÖÜ0-9])")
 _ABBREV = re.compile(
-    r"(?:\b(?:z|u|d|v|o|s|bzw|ca|Dr|Prof|Nr|St|Mr|Mrs|Ms|Jr|Sr|vs|etc|inkl|ggf|evtl|usw|Abs|Art|Jh|Mio|Mrd|Str|Hr|Fr|Jan|Feb|Aug|Sept|Okt|Nov|Dez)|\b[A-Z]|\d)\.$"
+    r"(?:\b(?:z|u|d|v|o|s|bzw|ca|Dr|Prof|Nr|St|Mr|Mrs|Ms|Jr|Sr|vs|etc|inkl|ggf|evtl|usw|Abs|Art|Jh|Mio|Mrd|Str|Hr|Fr|Jan|Feb|Aug|Sept|Okt|Nov|Dez)|\b[A-Z]|\b[a-zA-Z]\.[a-zA-Z]|\d)\.$"
 )
 
 
@@ -82,18 +82,45 @@ def _trim(text: str, start: int, end: int, para: bool) -> list[Span]:
 
 
 def _split_long(text: str, span: Span, max_tokens: int) -> list[Span]:
-    """Cut a sentence longer than max_tokens into token windows (on token boundaries)."""
+    """Cut a sentence longer than max_tokens into pieces of at most max_tokens, between words where
+    possible. A piece is re-counted after cutting: a window of max_tokens tokens, re-encoded on its own,
+    can count one or two tokens more (a word loses its leading space, a character its first bytes)."""
     enc = encoding()
-    piece = text[span.start : span.end]
-    tokens = enc.encode_ordinary(piece)
     out: list[Span] = []
-    # decode_with_offsets gives each token's character offset into the decoded piece.
-    _, offsets = enc.decode_with_offsets(tokens)
-    for i in range(0, len(tokens), max_tokens):
-        s = offsets[i]
-        e = offsets[i + max_tokens] if i + max_tokens < len(tokens) else len(piece)
-        out.extend(_trim(text, span.start + s, span.start + e, span.paragraph_start and i == 0))
-    return out
+    start, first = span.start, True
+    while True:
+        while start < span.end and text[start].isspace():
+            start += 1
+        if start >= span.end:
+            return out
+        tokens = enc.encode_ordinary(text[start : span.end])
+        if len(tokens) <= max_tokens:
+            end = span.end
+        else:
+            # decode_with_offsets gives each token's character offset into the decoded piece.
+            _, offsets = enc.decode_with_offsets(tokens)
+            end = start + max(offsets[max_tokens], 1)
+            word_end = _last_word_end(text, start, end)
+            end = word_end or end
+            while end - start > 1 and count_tokens(text[start:end]) > max_tokens:
+                end = _last_word_end(text, start, end - 1) or end - 1
+        out.extend(_trim(text, start, end, span.paragraph_start and first))
+        first = False
+        start = end
+
+
+def _last_word_end(text: str, start: int, end: int) -> int | None:
+    """The largest cut in (start, end] that falls between a word and whitespace, if any."""
+    for i in range(end, start, -1):
+        if i < len(text) and text[i].isspace() and not text[i - 1].isspace():
+            return i
+    return None
+
+
+def _fits(text: str, first: Span, last: Span, tokens_sum: int, limit: int) -> bool:
+    """Whether text[first.start:last.end] has at most ``limit`` tokens. The sentences' own counts are
+    the quick test; the joined text is counted too, as the whitespace between sentences can add tokens."""
+    return tokens_sum <= limit and count_tokens(text[first.start : last.end]) <= limit
 
 
 def chunk_article(article: Article, max_tokens: int = 160, overlap_tokens: int = 32) -> list[Chunk]:
@@ -111,12 +138,15 @@ def chunk_article(article: Article, max_tokens: int = 160, overlap_tokens: int =
     for sp in spans:
         # Close the chunk when the sentence would overflow it, or at a paragraph start once it is
         # reasonably full, so that chunks follow the article's structure.
-        if cur and (cur_tokens + sp.tokens > max_tokens or (sp.paragraph_start and cur_tokens >= 0.6 * max_tokens)):
+        if cur and (not _fits(text, cur[0], sp, cur_tokens + sp.tokens, max_tokens)
+                    or (sp.paragraph_start and cur_tokens >= 0.6 * max_tokens)):
             groups.append(cur)
             overlap: list[Span] = []
             ov = 0
             for prev in reversed(cur):
-                if ov + prev.tokens > overlap_tokens or ov + prev.tokens + sp.tokens > max_tokens:
+                if not _fits(text, prev, cur[-1], ov + prev.tokens, overlap_tokens) or not _fits(
+                    text, prev, sp, ov + prev.tokens + sp.tokens, max_tokens
+                ):
                     break
                 overlap.insert(0, prev)
                 ov += prev.tokens

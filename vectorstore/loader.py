@@ -270,7 +270,10 @@ def _make_article(meta: dict, body: str, path: Path, key: str, line: int | None,
         date = parse_date(meta["date"])
         if date is None:
             warnings.append(f"{path}{':' + str(line) if line else ''} [date]: cannot read date {str(meta['date'])!r}; stored without date")
-    lang = (meta.get("language") or "").strip().lower()[:2] or detect_language(body[:4000])
+    lang = _language_code(meta.get("language"))
+    if meta.get("language") and lang is None:
+        warnings.append(f"{path}{':' + str(line) if line else ''} [language]: {meta['language']!r} is not a language code; detected it from the text")
+    lang = lang or detect_language(body[:4000])
     title = " ".join(str(meta["title"]).split())
     return Article(
         source_key=key,
@@ -281,6 +284,18 @@ def _make_article(meta: dict, body: str, path: Path, key: str, line: int | None,
         url=(meta.get("url") or None),
         language=lang,
     )
+
+
+_LANGUAGE_NAMES = {"german": "de", "deutsch": "de", "english": "en", "englisch": "en"}
+
+
+def _language_code(value: str | None) -> str | None:
+    """'de', 'EN', 'de-DE', 'en_US', 'German', 'Englisch' -> two-letter code; None if it is none of these."""
+    v = (value or "").strip().lower()
+    if v in _LANGUAGE_NAMES:
+        return _LANGUAGE_NAMES[v]
+    # Not simply cut to two letters: 'German' would become 'ge' and escape every language filter.
+    return v[:2] if re.fullmatch(r"[a-z]{2}(?:[-_][a-z0-9]{2,8})*", v) else None
 
 
 _MONTHS = {
