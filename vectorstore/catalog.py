@@ -124,6 +124,13 @@ class Catalog:
             self._db.execute("DELETE FROM sources WHERE article_id=?", (article_id,))
         return [r[1] for r in rows]
 
+    def clear(self) -> None:
+        """Forget every article, chunk, source and the recorded embedding model (for a rebuild)."""
+        with self._lock, self._tx():
+            for table in ("chunks_fts", "chunks", "sources", "articles"):
+                self._db.execute(f"DELETE FROM {table}")
+            self._db.execute("DELETE FROM meta WHERE key IN ('embedding_model', 'embedding_dim')")
+
     def _tx(self):
         db = self._db
 

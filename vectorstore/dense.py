@@ -38,18 +38,41 @@ class DenseIndex:
                 assert path is not None
                 path.mkdir(parents=True, exist_ok=True)
                 self._client = chromadb.PersistentClient(path=str(path), settings=settings)
-            self._col = self._client.get_or_create_collection(
-                collection, embedding_function=None, configuration={"hnsw": {"space": "cosine"}}
-            )
+            self._name = collection
+            self._col = self._open_collection()
         except Exception as e:  # chromadb raises plain ValueError/ConnectionError subclasses here
             raise StoreUnavailableError(f"cannot open Chroma at {self.where}: {type(e).__name__}: {e}") from e
 
-    def _call(self, what: str, fn, *args, **kwargs):
+    def _open_collection(self):
+        return self._client.get_or_create_collection(self._name, embedding_function=None, configuration={"hnsw": {"space": "cosine"}})
+
+    def _call(self, what: str, method: str, *args, **kwargs):
+        from chromadb.errors import NotFoundError
+
         try:
-            return fn(*args, **kwargs)
+            try:
+                return getattr(self._col, method)(*args, **kwargs)
+            except NotFoundError:
+                # Another Store (or process) rebuilt the index and replaced the collection: follow it.
+                self._col = self._open_collection()
+                return getattr(self._col, method)(*args, **kwargs)
         except Exception as e:
             msg = str(e).splitlines()[0] if str(e) else type(e).__name__
             raise StoreUnavailableError(f"Chroma at {self.where} failed to {what}: {msg}") from e
+
+    def reset(self) -> None:
+        """Drop every chunk by replacing the collection with an empty one. Deleting the ids is not
+        enough for a rebuild: an emptied collection keeps its embedding dimension."""
+        from chromadb.errors import NotFoundError
+
+        try:
+            try:
+                self._client.delete_collection(self._name)
+            except NotFoundError:
+                pass
+            self._col = self._open_collection()
+        except Exception as e:
+            raise StoreUnavailableError(f"Chroma at {self.where} failed to reset the collection: {e}") from e
 
     @property
     def model_tag(self) -> str | None:
@@ -58,16 +81,16 @@ class DenseIndex:
     def set_model_tag(self, name: str, dim: int) -> None:
         meta = dict(self._col.metadata or {})
         meta.update({"embedding_model": name, "embedding_dim": dim})
-        self._call("record the embedding model", self._col.modify, metadata=meta)
+        self._call("record the embedding model", "modify", metadata=meta)
 
     def count(self) -> int:
-        return self._call("count", self._col.count)
+        return self._call("count", "count")
 
     def ids(self) -> set[str]:
         out: set[str] = set()
         offset, page = 0, 10000
         while True:
-            got = self._call("list ids", self._col.get, include=[], limit=page, offset=offset)["ids"]
+            got = self._call("list ids", "get", include=[], limit=page, offset=offset)["ids"]
             out.update(got)
             if len(got) < page:
                 return out
@@ -87,20 +110,20 @@ class DenseIndex:
         for i in range(0, len(chunks), 1000):
             part = slice(i, i + 1000)
             self._call(
-                "store chunks", self._col.upsert, ids=[c.id for c in chunks[part]], embeddings=vectors[part],
+                "store chunks", "upsert", ids=[c.id for c in chunks[part]], embeddings=vectors[part],
                 documents=[c.text for c in chunks[part]], metadatas=metas[part],
             )
 
     def delete(self, ids: Sequence[str]) -> None:
         ids = list(ids)
         for i in range(0, len(ids), 1000):
-            self._call("delete chunks", self._col.delete, ids=ids[i : i + 1000])
+            self._call("delete chunks", "delete", ids=ids[i : i + 1000])
 
     def query(self, vector: np.ndarray, n: int, filters: Filters | None = None) -> list[tuple[str, float]]:
         """(chunk_id, cosine similarity), best first."""
         where = _where(filters)
         res = self._call(
-            "search", self._col.query, query_embeddings=[vector], n_results=n, where=where, include=["distances"]
+            "search", "query", query_embeddings=[vector], n_results=n, where=where, include=["distances"]
         )
         return [(i, 1.0 - float(d)) for i, d in zip(res["ids"][0], res["distances"][0])]
 

@@ -123,6 +123,8 @@ class Store:
                 if progress:
                     progress(n, len(files), embedded)
             embedded += self._flush(buffer, report)
+            if progress and buffer:
+                progress(len(files), len(files), embedded)  # the last batch was embedded after the last file
             self._remove_unseen(paths, seen, failed_paths, report)
             self.catalog.set_meta("dirty", "0")
         report.seconds = time.perf_counter() - t0
@@ -199,14 +201,11 @@ class Store:
         return {"pending_articles": len(pending), "chunks_dropped": dropped, "chroma_orphans": len(extra)}
 
     def _clear(self) -> None:
-        for a in self.catalog.articles():
-            self._delete_article(a["article_id"])
-        for aid in self.catalog.pending_articles():
-            self._delete_article(aid)
-        self.dense.delete(sorted(self.dense.ids()))
-        for key in ("embedding_model", "embedding_dim"):
-            self.catalog.set_meta(key, "")
-        self.dense.set_model_tag("", 0)
+        """Empty both sides for a rebuild. The catalog goes first: if the run dies in between, the
+        Chroma leftovers are orphans that the next write reconciles away."""
+        self.catalog.set_meta("dirty", "1")
+        self.catalog.clear()
+        self.dense.reset()  # a new collection: the next model may have another dimension
 
     class _Lock:
         def __init__(self, path: Path):
