@@ -1,0 +1,288 @@
+"""Question sets for the evaluation: the hand-written seed set and the public sets.
+
+Every set is a corpus (files that ``Store.ingest`` reads) plus question records with their gold:
+
+- ``seed``: ``evals/seed.jsonl`` over ``seeds/`` (one German news article). Gold is a short verbatim
+  passage of the article; a retrieved chunk is relevant when it holds (most of) that passage.
+- ``xquad``: the German XQuAD paragraphs, asked in German (de->de) and in English (en->de). Gold is
+  the paragraph (article level).
+- ``xquad-r``: the same questions; gold is the sentence that holds the answer (XQuAD-R's sentence
+  boundaries), so relevance is judged per chunk, as for the seed set.
+- ``mlqa``: MLQA de-de dev, native German Wikipedia paragraphs, German questions; article level.
+
+The public sets get the 10kGNAD news articles as distractors (all 1,028 unless ``distractors`` says
+fewer). The corpus records are built by ``benchmarks/common.py`` so that the retrieval benchmark and
+the evaluation measure the same corpus; this module adds the questions' answers and gold sentences.
+
+    >>> s = load_set("seed")
+    >>> len(s.questions), s.corpus
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from assistant.errors import ConfigError
+
+REPO = Path(__file__).resolve().parent.parent
+SEED_QUESTIONS = REPO / "evals" / "seed.jsonl"
+SEEDS_DIR = REPO / "seeds"
+SETS = ("seed", "xquad", "xquad-r", "mlqa")
+KINDS = ("de", "en", "crosslingual", "followup", "unanswerable")
+
+
+@dataclass(frozen=True)
+class EvalQuestion:
+    """One question with its gold.
+
+    ``gold_facts`` is a list of facts a correct answer must contain; each fact is a list of
+    alternatives (any one counts), e.g. ``[["Anchorage", "Alaska"]]``. ``gold_passages`` are verbatim
+    pieces of the answering article (any one answers the question; the JSONL field ``gold_passage``
+    is one string or a list); ``gold_article`` names that article by its corpus record id when the
+    set has one (public sets), else the passages are looked up in every indexed article.
+    """
+
+    id: str
+    question: str
+    language: str
+    kind: str
+    gold_facts: tuple[tuple[str, ...], ...] = ()
+    gold_passages: tuple[str, ...] = ()
+    gold_article: str | None = None
+    answerable: bool = True
+    history: tuple[tuple[str, str], ...] = ()  # (question, answer) of earlier turns, oldest first
+
+    @property
+    def retrieval_query(self) -> str:
+        """What retrieval-only runs search for. A follow-up gets the previous question in front, the
+        same fallback the answering chain uses when it cannot rewrite the question."""
+        if self.history:
+            return f"{self.history[-1][0]} {self.question}"
+        return self.question
+
+    def to_dict(self) -> dict:
+        d = {
+            "id": self.id, "question": self.question, "language": self.language, "kind": self.kind,
+            "gold_facts": [list(f) for f in self.gold_facts],
+            "gold_passage": (self.gold_passages[0] if len(self.gold_passages) == 1 else list(self.gold_passages)) or None,
+            "answerable": self.answerable,
+        }
+        if self.gold_article:
+            d["gold_article"] = self.gold_article
+        if self.history:
+            d["history"] = [{"question": q, "answer": a} for q, a in self.history]
+        return d
+
+
+@dataclass
+class EvalSet:
+    """A corpus to ingest and the questions asked over it."""
+
+    name: str
+    questions: list[EvalQuestion]
+    corpus: list[Path]  # files/folders for Store.ingest
+    corpus_language: str = "de"
+    #: record id -> source key prefix in the catalog (``<jsonl path>#<record id>``), for gold articles
+    record_file: Path | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def source_key(self, record_id: str) -> str | None:
+        if self.record_file is None:
+            return None
+        return f"{self.record_file.resolve()}#{record_id}"
+
+
+# --------------------------------------------------------------------------------------- seed set
+def parse_question(rec: object, where: str) -> EvalQuestion:
+    """Check one seed-format record and turn it into an ``EvalQuestion`` (ConfigError names the line)."""
+    if not isinstance(rec, dict):
+        raise ConfigError(f"{where}: a question record must be a JSON object")
+    missing = [k for k in ("id", "question", "language", "kind", "answerable") if k not in rec]
+    if missing:
+        raise ConfigError(f"{where}: missing field(s) {', '.join(missing)}")
+    if rec["kind"] not in KINDS:
+        raise ConfigError(f"{where}: kind must be one of {', '.join(KINDS)}, got {rec['kind']!r}")
+    if rec["language"] not in ("de", "en"):
+        raise ConfigError(f"{where}: language must be de or en, got {rec['language']!r}")
+    facts = []
+    for f in rec.get("gold_facts") or []:
+        alts = [f] if isinstance(f, str) else f
+        if not isinstance(alts, list) or not alts or not all(isinstance(a, str) and a.strip() for a in alts):
+            raise ConfigError(f"{where}: gold_facts entries must be strings or non-empty lists of strings, got {f!r}")
+        facts.append(tuple(alts))
+    answerable = bool(rec["answerable"])
+    if answerable and not facts:
+        raise ConfigError(f"{where}: an answerable question needs gold_facts")
+    if answerable != (rec["kind"] != "unanswerable"):
+        raise ConfigError(f"{where}: answerable must be false exactly for kind 'unanswerable'")
+    history = []
+    for t in rec.get("history") or []:
+        if not isinstance(t, dict) or not isinstance(t.get("question"), str) or not isinstance(t.get("answer"), str):
+            raise ConfigError(f"{where}: history entries need question and answer strings")
+        history.append((t["question"], t["answer"]))
+    if rec["kind"] == "followup" and not history:
+        raise ConfigError(f"{where}: a followup needs a history")
+    passage = rec.get("gold_passage")
+    passages = [passage] if isinstance(passage, str) else passage
+    if passages is not None and (
+        not isinstance(passages, list) or not passages or not all(isinstance(p, str) and p.strip() for p in passages)
+    ):
+        raise ConfigError(f"{where}: gold_passage must be a non-empty string, a list of them, or null")
+    return EvalQuestion(
+        id=str(rec["id"]), question=rec["question"], language=rec["language"], kind=rec["kind"],
+        gold_facts=tuple(facts), gold_passages=tuple(passages or ()), gold_article=rec.get("gold_article"),
+        answerable=answerable, history=tuple(history),
+    )
+
+
+def load_questions(path: Path) -> list[EvalQuestion]:
+    """Read a seed-format JSONL file of questions."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"{path}: no such question file")
+    out: list[EvalQuestion] = []
+    seen: set[str] = set()
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            rec = json.loads(line)
+        except json.JSONDecodeError as e:
+            raise ConfigError(f"{path}:{n}: invalid JSON: {e.msg}") from e
+        q = parse_question(rec, f"{path}:{n}")
+        if q.id in seen:
+            raise ConfigError(f"{path}:{n}: duplicate id {q.id!r}")
+        seen.add(q.id)
+        out.append(q)
+    return out
+
+
+# ------------------------------------------------------------------------------------ public sets
+def _benchmark_corpus():
+    """The corpus builders of benchmarks/common.py (one implementation for both)."""
+    import sys
+
+    if str(REPO) not in sys.path:
+        sys.path.insert(0, str(REPO))
+    from benchmarks import common
+
+    return common
+
+
+def _xquad_answers(path: Path) -> dict[str, list[str]]:
+    data = json.loads(path.read_text(encoding="utf-8"))["data"]
+    return {
+        qa["id"]: [a["text"] for a in qa["answers"]]
+        for art in data for par in art["paragraphs"] for qa in par["qas"]
+    }
+
+
+def _xquad_r_sentences(path: Path) -> dict[str, str]:
+    """question id -> the sentence of its paragraph that holds the answer start."""
+    data = json.loads(path.read_text(encoding="utf-8"))["data"]
+    out: dict[str, str] = {}
+    for art in data:
+        for par in art["paragraphs"]:
+            for qa in par["qas"]:
+                start = qa["answers"][0]["answer_start"]
+                for (s, e), sent in zip(par["sentence_breaks"], par["sentences"], strict=True):
+                    if s <= start < e:
+                        out[qa["id"]] = par["context"][s:e].strip()
+                        break
+    return out
+
+
+def _interleave(*groups: Sequence[EvalQuestion]) -> list[EvalQuestion]:
+    out: list[EvalQuestion] = []
+    for i in range(max((len(g) for g in groups), default=0)):
+        out.extend(g[i] for g in groups if i < len(g))
+    return out
+
+
+def _public_set(name: str, work_dir: Path, distractors: int | None) -> EvalSet:
+    common = _benchmark_corpus()
+    if name in ("xquad", "xquad-r"):
+        records, qde, qen = common.xquad()
+        ans_de = _xquad_answers(common.XQUAD_DE)
+        ans_en = _xquad_answers(common.XQUAD_EN)
+        sentences = _xquad_r_sentences(common.DATA / "xquad-r" / "de.json") if name == "xquad-r" else {}
+        order = list(range(len(qde)))
+        random.Random(0).shuffle(order)  # a --limit then samples every topic, not just the first one
+        de_qs, en_qs = [], []
+        for i in order:
+            d, e = qde[i], qen[i]
+            passage = sentences.get(d.id)
+            de_qs.append(EvalQuestion(
+                id=f"{d.id}-de", question=d.text, language="de", kind="de",
+                gold_facts=(tuple(dict.fromkeys(ans_de[d.id])),), gold_passages=(passage,) if passage else (), gold_article=d.gold,
+            ))
+            en_qs.append(EvalQuestion(
+                id=f"{e.id}-en", question=e.text, language="en", kind="crosslingual",
+                gold_facts=(tuple(dict.fromkeys(ans_en[e.id] + ans_de[d.id])),), gold_passages=(passage,) if passage else (), gold_article=e.gold,
+            ))
+        questions = _interleave(de_qs, en_qs)
+    elif name == "mlqa":
+        records, qs = common.mlqa()
+        answers = {}
+        for line in common.MLQA_DE.read_text(encoding="utf-8").splitlines():
+            row = json.loads(line)
+            answers[row["id"]] = list(dict.fromkeys(row["answers"]["text"]))
+        order = list(range(len(qs)))
+        random.Random(0).shuffle(order)
+        questions = [
+            EvalQuestion(id=qs[i].id, question=qs[i].text, language="de", kind="de",
+                         gold_facts=(tuple(answers[qs[i].id]),), gold_article=qs[i].gold)
+            for i in order
+        ]
+    else:
+        raise ConfigError(f"unknown question set {name!r}; use one of {', '.join(SETS)}")
+    gnad = common.gnad()
+    if distractors is not None:
+        gnad = gnad[: max(0, distractors)]
+    record_file = common.write_jsonl(Path(work_dir) / "corpus" / f"{name.split('-')[0]}.jsonl", records + gnad)
+    return EvalSet(
+        name=name, questions=questions, corpus=[record_file], record_file=record_file,
+        notes=[f"{len(records)} {name.split('-')[0]} paragraphs + {len(gnad)} 10kGNAD distractor articles"],
+    )
+
+
+def load_set(name: str, work_dir: Path | None = None, *, distractors: int | None = None, questions: Path | None = None) -> EvalSet:
+    """The named question set. Public sets write their corpus JSONL into ``work_dir/corpus``.
+
+    For ``seed``, ``distractors`` adds that many 10kGNAD articles to the corpus (default: none, so
+    that the unanswerable questions stay unanswerable), and ``questions`` replaces evals/seed.jsonl.
+    """
+    if name == "seed":
+        qs = load_questions(questions or SEED_QUESTIONS)
+        corpus: list[Path] = [SEEDS_DIR]
+        notes = ["seeds/ (one German news article)"]
+        if distractors:
+            if work_dir is None:
+                raise ConfigError("distractors for the seed set need a work folder")
+            common = _benchmark_corpus()
+            corpus.append(common.write_jsonl(Path(work_dir) / "corpus" / "distractors.jsonl", common.gnad()[:distractors]))
+            notes.append(f"+ {distractors} 10kGNAD distractor articles")
+        return EvalSet(name="seed", questions=qs, corpus=corpus, notes=notes)
+    if name not in SETS:
+        raise ConfigError(f"unknown question set {name!r}; use one of {', '.join(SETS)}")
+    if work_dir is None:
+        raise ConfigError(f"the {name} set needs a work folder for its corpus")
+    return _public_set(name, Path(work_dir), distractors)
+
+
+def select(questions: list[EvalQuestion], limit: int | None) -> list[EvalQuestion]:
+    """The first ``limit`` questions, taken round-robin over kinds so that a small limit still
+    covers every kind (the order within a kind is kept)."""
+    if limit is None or limit >= len(questions):
+        return list(questions)
+    by_kind: dict[str, list[EvalQuestion]] = {}
+    for q in questions:
+        by_kind.setdefault(q.kind, []).append(q)
+    return _interleave(*by_kind.values())[: max(0, limit)]
+
+
+__all__ = ["EvalQuestion", "EvalSet", "SETS", "KINDS", "load_set", "load_questions", "parse_question", "select"]
