@@ -50,8 +50,15 @@ class StoreRetriever(BaseRetriever):
 
 
 def _to_template(p: Prompt) -> ChatPromptTemplate:
-    # Our prompt files use {name} variables; escape nothing else (their text has no braces).
-    return ChatPromptTemplate.from_messages([("system", p.system), ("human", p.user)])
+    """System text and demonstrations are literal (braces escaped); only the [user] part has variables."""
+
+    def lit(t: str) -> str:
+        return t.replace("{", "{{").replace("}", "}}")
+
+    messages = [("system", lit(p.system))]
+    for u, a in p.examples:
+        messages += [("human", lit(u)), ("ai", lit(a))]
+    return ChatPromptTemplate.from_messages([*messages, ("human", p.user)])
 
 
 def trim_passage(hit: Hit, question: str, max_tokens: int) -> Hit:

@@ -140,12 +140,13 @@ def is_refusal(text: str) -> bool:
 
 
 def split_sentences(text: str) -> list[str]:
-    """Split an answer into sentences; a marker standing after the full stop belongs to the sentence before."""
+    """Split an answer into sentences. Markers standing right after a full stop ("… Alaska. [1]")
+    belong to the sentence before, unless that one has its own; then they lead the next one."""
     parts = [p for p in _SENT_SPLIT.split(text.strip()) if p.strip()]
     out: list[str] = []
     for p in parts:
         m = re.match(r"((?:\s*\[\s*\d{1,3}(?:\s*[,;]\s*\d{1,3})*\s*\])+)(.*)", p, re.DOTALL)
-        if m and out:
+        if m and out and not MARKER.search(out[-1]):
             out[-1] = out[-1] + m.group(1)
             p = m.group(2).strip()
             if not p:

@@ -1,5 +1,6 @@
 """Prompts live in files under ``prompts/``: ``<purpose>.<variant>.<lang>.txt`` or ``<purpose>.<lang>.txt``,
-each with a ``[system]`` and a ``[user]`` section. Variables are ``{name}``; they are checked when a
+each with a ``[system]`` section, optional ``[example.user]``/``[example.assistant]``
+demonstration pairs, and a ``[user]`` section. Variables are ``{name}``; they are checked when a
 prompt is loaded, and every prompt carries an id (a hash of its file) that answers and evaluation runs
 record.
 """
@@ -25,9 +26,13 @@ class Prompt:
     system: str
     user: str
     id: str  # "<file stem>@<sha256[:10]>"
+    examples: tuple[tuple[str, str], ...] = ()  # (user, assistant) demonstration turns
 
     def messages(self, **values: str) -> list[dict[str, str]]:
-        return [{"role": "system", "content": self.system}, {"role": "user", "content": self.user.format(**values)}]
+        out = [{"role": "system", "content": self.system}]
+        for u, a in self.examples:
+            out += [{"role": "user", "content": u}, {"role": "assistant", "content": a}]
+        return out + [{"role": "user", "content": self.user.format(**values)}]
 
 
 def _variables(template: str) -> set[str]:
@@ -37,10 +42,19 @@ def _variables(template: str) -> set[str]:
 @lru_cache(maxsize=64)
 def _load(path: Path, purpose: str) -> Prompt:
     text = path.read_text(encoding="utf-8")
-    m = re.fullmatch(r"\s*\[system\]\n(.*?)\n\[user\]\n(.*)", text, re.DOTALL)
-    if not m:
-        raise ConfigError(f"{path}: a prompt file needs a [system] section followed by a [user] section")
-    system, user = m.group(1).strip(), m.group(2).strip()
+    sections = re.split(r"^\[(system|user|example\.user|example\.assistant)\]\s*$", text, flags=re.MULTILINE)
+    names = sections[1::2]
+    if sections[0].strip() or not names or names[0] != "system" or names[-1] != "user" or names.count("user") != 1:
+        raise ConfigError(f"{path}: a prompt file needs a [system] section first and one [user] section last")
+    bodies = [b.strip() for b in sections[2::2]]
+    system, user = bodies[0], bodies[-1]
+    ex_names, ex_bodies = names[1:-1], bodies[1:-1]
+    if ex_names != ["example.user", "example.assistant"] * (len(ex_names) // 2):
+        raise ConfigError(f"{path}: examples must come as [example.user] then [example.assistant] pairs")
+    examples = tuple(zip(ex_bodies[0::2], ex_bodies[1::2]))
+    for ex in ex_bodies:
+        if _variables(ex):
+            raise ConfigError(f"{path}: example sections must not have variables")
     if _variables(system):
         raise ConfigError(f"{path}: the [system] section must not have variables, found {sorted(_variables(system))}")
     found, required = _variables(user), REQUIRED.get(purpose, set())
@@ -49,7 +63,7 @@ def _load(path: Path, purpose: str) -> Prompt:
             f"{path}: required variables: {', '.join(sorted(required))}; the file has: {', '.join(sorted(found)) or 'none'}"
         )
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:10]
-    return Prompt(name=path.stem, path=path, system=system, user=user, id=f"{path.stem}@{digest}")
+    return Prompt(name=path.stem, path=path, system=system, user=user, id=f"{path.stem}@{digest}", examples=examples)
 
 
 def load_prompt(prompts_dir: Path, purpose: str, lang: str, variant: str = "default") -> Prompt:

@@ -117,9 +117,9 @@ class LLM(_Section):
 
 class Answering(_Section):
     context_passages: int = Field(default=3, ge=1, le=10, description="Passages put into the prompt.")
-    passage_max_tokens: int = Field(default=120, ge=20, le=1000, description="Longest passage text in the prompt (cl100k tokens).")
+    passage_max_tokens: int = Field(default=80, ge=20, le=1000, description="Longest passage text in the prompt (cl100k tokens).")
     min_relevance: float = Field(
-        default=0.80,
+        default=0.75,
         ge=0.0,
         le=1.0,
         description="Abstain when the best passage's dense similarity is below this (e5 cosine).",
