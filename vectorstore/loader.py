@@ -73,7 +73,7 @@ def load_file(path: Path, max_bytes: int = 5_000_000) -> LoadResult:
         size = path.stat().st_size
         if size > max_bytes:
             raise ArticleError(
-                path, f"file is too large ({size / 1e6:.1f} MB > {max_bytes / 1e6:.1f} MB; raise chunking.max_article_mb)"
+                path, f"file is too large ({size / 1e6:.3g} MB > {max_bytes / 1e6:.3g} MB; raise chunking.max_article_mb)"
             )
         raw = path.read_bytes()
     except OSError as e:
@@ -214,6 +214,7 @@ def _parse_json(text: str, path: Path, lines: bool) -> LoadResult:
     errors: list[ArticleError] = []
     warnings: list[str] = []
     records: list[tuple[int | None, object]] = []
+    first_seen: dict[str, int | None] = {}
     if lines:
         for n, line in enumerate(text.splitlines(), 1):
             if not line.strip():
@@ -240,6 +241,13 @@ def _parse_json(text: str, path: Path, lines: bool) -> LoadResult:
             continue
         ident = rec.get("id") or rec.get("url") or (f"line{line}" if lines else f"{i}")
         key = f"{path}#{ident}"
+        if key in first_seen:
+            # Two records under one key would overwrite each other's source; the first one wins.
+            earlier = f"line {first_seen[key]}" if lines else f"record [{first_seen[key]}]"
+            errors.append(ArticleError(path, f"duplicate id {str(ident)!r} (also used by {earlier}); record skipped",
+                                       line=where, field="id" if lines else f"[{i}].id"))
+            continue
+        first_seen[key] = line if lines else i
         meta = {k: rec.get(k) for k in _FIELDS if rec.get(k) is not None}
         if not meta.get("title"):
             first = body.strip().split("\n", 1)[0]

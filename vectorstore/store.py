@@ -18,7 +18,7 @@ import fcntl
 import os
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from assistant.errors import ArticleError, ConfigError, IndexBusyError, IndexMismatchError, QuestionError
@@ -41,6 +41,9 @@ class _Pending:
     chunks: list[Chunk]
     path: str
     replaced: bool
+    # Other names of the same article in this batch, linked once the article is stored: a link made
+    # earlier would point at nothing if the run died before the flush.
+    also: list[tuple[str, str]] = field(default_factory=list)
 
 
 class Store:
@@ -116,7 +119,7 @@ class Store:
                     failed_paths.add(fpath + "#partial")
                 for art in loaded.articles:
                     seen.add(art.source_key)
-                    pend = self._classify(art, fpath, report, {p.article.id for p in buffer})
+                    pend = self._classify(art, fpath, report, buffer)
                     if pend:
                         buffer.append(pend)
                         buffered_chunks += len(pend.chunks)
@@ -133,7 +136,7 @@ class Store:
         report.seconds = time.perf_counter() - t0
         return report
 
-    def _classify(self, art: Article, fpath: str, report: IngestReport, buffered: set[str]) -> _Pending | None:
+    def _classify(self, art: Article, fpath: str, report: IngestReport, buffer: list[_Pending]) -> _Pending | None:
         key = art.source_key
         old = self.catalog.source_article(key)
         if old == art.id:
@@ -144,12 +147,17 @@ class Store:
             self.catalog.unlink_source(key)
             if not self.catalog.sources_of(old):
                 report.chunks_removed += self._delete_article(old)
-        if self.catalog.article_status(art.id) == "done" or art.id in buffered:
+        if self.catalog.article_status(art.id) == "done":
             # The same article (same text and metadata) already lives under another name.
             others = self.catalog.sources_of(art.id)
             self.catalog.link_source(key, art.id, fpath)
-            report.duplicates.append((key, others[0] if others else "an article in this batch"))
+            report.duplicates.append((key, others[0] if others else art.id))
             return None
+        for p in buffer:
+            if p.article.id == art.id:  # ... or arrived earlier in this batch
+                p.also.append((key, fpath))
+                report.duplicates.append((key, p.article.source_key))
+                return None
         chunks = chunk_article(art, self.settings.chunking.max_tokens, self.settings.chunking.overlap_tokens)
         return _Pending(art, chunks, fpath, replaced)
 
@@ -163,6 +171,8 @@ class Store:
         self.dense.upsert(chunks, vectors)
         for p in buffer:
             self.catalog.mark_done(p.article.id, p.article.source_key, p.path)
+            for key, path in p.also:
+                self.catalog.link_source(key, p.article.id, path)
             (report.replaced if p.replaced else report.added).append(p.article.source_key)
         report.chunks_added += len(chunks)
         return len(chunks)

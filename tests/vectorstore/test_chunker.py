@@ -158,3 +158,40 @@ def test_short_article_is_one_chunk():
     art = article("Nur ein kurzer Satz.")
     (c,) = chunk_article(art, 160, 32)
     assert (c.start, c.end, c.text) == (0, len(art.text), art.text)
+
+
+class _Counting:
+    """Wraps the tokenizer or a regex and adds up how many characters it was given to look at."""
+
+    def __init__(self, inner):
+        self.inner, self.chars = inner, 0
+
+    def encode_ordinary(self, text):
+        self.chars += len(text)
+        return self.inner.encode_ordinary(text)
+
+    def decode_with_offsets(self, tokens):
+        return self.inner.decode_with_offsets(tokens)
+
+    def search(self, string, pos=0, endpos=None):
+        self.chars += (len(string) if endpos is None else endpos) - pos
+        return self.inner.search(string, pos, len(string) if endpos is None else endpos)
+
+
+@pytest.mark.parametrize("text", [
+    "Ein Satz über den Hafen und die Stadt. " * 4000,  # one paragraph of many sentences
+    "Sicherheitsgarantien für die Ukraine und Europa wurden besprochen " * 2500,  # one endless sentence
+], ids=["long-paragraph", "long-sentence"])
+def test_chunking_work_grows_linearly_with_the_text(monkeypatch, text):
+    # Without a clock: count the characters fed to the tokenizer and the abbreviation regex. Each
+    # character may be looked at a few times (joins, overlap), not once per sentence before it.
+    from vectorstore import chunker
+
+    enc = _Counting(chunker.encoding())
+    abbrev = _Counting(chunker._ABBREV)
+    monkeypatch.setattr(chunker, "encoding", lambda: enc)
+    monkeypatch.setattr(chunker, "_ABBREV", abbrev)
+    art = article(text.strip())
+    check_invariants(art, chunk_article(art, 160, 32), 160)
+    assert enc.chars < 30 * len(text), enc.chars / len(text)
+    assert abbrev.chars < 30 * len(text), abbrev.chars / len(text)
