@@ -512,10 +512,6 @@ def run_eval(
             except ImportError as e:
                 raise ConfigError(f"the answering side cannot be imported ({e}); use --retrieval-only") from e
             assistant = Assistant(s, store=store)
-        try:
-            describe = assistant.describe()
-        except Exception as e:  # describe is informative only; a broken one must not sink the run
-            describe = {"error": f"{type(e).__name__}: {e}"}
         for i, (q, row) in enumerate(zip(questions, rows), 1):
             history = [Turn(question=a, answer=b) for a, b in q.history]
             t0 = time.perf_counter()
@@ -525,10 +521,15 @@ def run_eval(
                 row["answer"] = {"error_kind": type(e).__name__, "error": str(e), "total_s": time.perf_counter() - t0}
                 log(f"[{i}/{len(questions)}] {q.id}: error {type(e).__name__}: {e}")
                 continue
-            row["answer"] = score_answer(q, answer, golds[q.id])
-            a = row["answer"]
+            row["answer"] = a = score_answer(q, answer, golds[q.id])
+            if answer.error:  # the model failed and the user got the passages only: not an answer to score
+                a["error_kind"] = "LLMUnavailableError"
             log(f"[{i}/{len(questions)}] {q.id}: {'abstained' if a['abstained'] else 'answered'}, "
                 f"correct={a['correct']} {a['text'][:70]!r}")
+        try:
+            describe = assistant.describe()  # after the answers: the prompt ids are known once the chain is built
+        except Exception as e:  # describe is informative only; a broken one must not sink the run
+            describe = {"error": f"{type(e).__name__}: {e}"}
         arows = [
             {**r["answer"], "answerable": r["answerable"], "kind": r["kind"], "language_q": r["language"]}
             for r in rows
