@@ -95,7 +95,9 @@ def trim_passage(hit: Hit, question: str, max_tokens: int) -> Hit:
 def format_context(passages: list[Hit]) -> str:
     lines = []
     for i, h in enumerate(passages, 1):
-        head = h.title + (f", {h.date}" if h.date else "")
+        # Titles are shortened: every prompt token costs time to first token on a small CPU.
+        title = h.title if len(h.title) <= 60 else h.title[:57].rsplit(" ", 1)[0] + " …"
+        head = title + (f", {h.date}" if h.date else "")
         lines.append(f"[{i}] ({head}) {h.text}")
     return "\n\n".join(lines)
 

@@ -147,7 +147,7 @@ def split_sentences(text: str) -> list[str]:
     for p in parts:
         m = re.match(r"((?:\s*\[\s*\d{1,3}(?:\s*[,;]\s*\d{1,3})*\s*\])+)(.*)", p, re.DOTALL)
         if m and out and not MARKER.search(out[-1]):
-            out[-1] = out[-1] + m.group(1)
+            out[-1] = out[-1] + " " + m.group(1).strip()
             p = m.group(2).strip()
             if not p:
                 continue

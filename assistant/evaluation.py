@@ -425,6 +425,69 @@ def prompt_hashes(prompts_dir: Path) -> dict[str, str]:
     }
 
 
+def _retrieval_phase(questions, golds: dict[str, Gold], pairs: dict[str, str], store, mode: str, log) -> tuple[list[dict], dict]:
+    """Search every answerable question; per-question rows (rank, top hits) and the metrics."""
+    rows: list[dict] = []
+    for i, q in enumerate(questions, 1):
+        row: dict = {**q.to_dict(), "pair": pairs[q.id]}
+        rows.append(row)
+        gold = golds[q.id]
+        if not q.answerable:
+            continue
+        if gold.empty:
+            row["retrieval_note"] = "gold passage not found in the corpus"
+            continue
+        t0 = time.perf_counter()
+        try:
+            hits = store.search(q.retrieval_query, k=CURVE_K, mode=mode)
+        except AssistantError as e:
+            row["retrieval_error"] = str(e)
+            hits = []
+        row["search_s"] = time.perf_counter() - t0
+        flags = [gold.relevant_hit(h) for h in hits]
+        row["rank"] = flags.index(True) + 1 if True in flags else None
+        row["top"] = [
+            {"chunk_id": h.chunk.id, "title": h.title[:80], "ordinal": h.chunk.ordinal, "score": round(h.score, 5), "relevant": f}
+            for h, f in zip(hits, flags)
+        ]
+        log(f"[{i}/{len(questions)}] {q.id}: rank {row['rank']}")
+    scored = [r for r in rows if "rank" in r]
+    metrics = {
+        "mode": mode,
+        "overall": ranking_metrics([r["rank"] for r in scored]),
+        "by_pair": _retrieval_breakdown(scored, "pair"),
+        "by_kind": _retrieval_breakdown(scored, "kind"),
+        "search_s": timing_stats([r.get("search_s") for r in scored]),
+        "no_gold": [r["id"] for r in rows if r.get("retrieval_note")],
+    }
+    return rows, metrics
+
+
+def _answer_phase(questions, golds: dict[str, Gold], rows: list[dict], assistant, k: int | None, log) -> dict:
+    """Ask every question; adds an ``answer`` row to each question row and returns the metrics."""
+    for i, (q, row) in enumerate(zip(questions, rows), 1):
+        history = [Turn(question=a, answer=b) for a, b in q.history]
+        t0 = time.perf_counter()
+        try:
+            answer = assistant.ask(q.question, history or None, k=k)
+        except AssistantError as e:
+            row["answer"] = {"error_kind": type(e).__name__, "error": str(e), "total_s": time.perf_counter() - t0}
+            log(f"[{i}/{len(questions)}] {q.id}: error {type(e).__name__}: {e}")
+            continue
+        row["answer"] = a = score_answer(q, answer, golds[q.id])
+        if answer.error:  # the model failed and the user got the passages only: not an answer to score
+            a["error_kind"] = "LLMUnavailableError"
+        log(f"[{i}/{len(questions)}] {q.id}: {'abstained' if a['abstained'] else 'answered'}, "
+            f"correct={a['correct']} {a['text'][:70]!r}")
+    arows = [{**r["answer"], "answerable": r["answerable"], "kind": r["kind"], "language_q": r["language"]} for r in rows]
+    metrics = answer_metrics(arows)
+    metrics["by_kind"] = _answer_breakdown(arows, "kind")
+    metrics["by_language"] = _answer_breakdown(arows, "language_q")
+    metrics["prompt_ids"] = sorted({r["prompt_id"] for r in arows if r.get("prompt_id")})
+    metrics["models"] = sorted({r["model"] for r in arows if r.get("model")})
+    return metrics
+
+
 def run_eval(
     opts: EvalOptions,
     settings: Settings | None = None,
@@ -451,8 +514,8 @@ def run_eval(
         raise ConfigError(f"limit must be at least 1, got {opts.limit}")
     eval_set = datasets.load_set(opts.set, Path(s.paths.index_dir), distractors=opts.distractors, questions=opts.questions)
     questions = datasets.select(eval_set.questions, opts.limit)
-    if store is None:
-        store = assistant.store if assistant is not None and getattr(assistant, "store", None) is not None else None
+    if store is None and assistant is not None:
+        store = assistant.store
     if store is None:
         from vectorstore import open_store
 
@@ -464,45 +527,9 @@ def run_eval(
         raise ConfigError(f"the {opts.set} corpus did not ingest cleanly: {ingest.failed[0][0]}: {ingest.failed[0][1]}")
     resolver = GoldResolver(store, eval_set)
     golds = {q.id: resolver.resolve(q) for q in questions}
-    pair = {q.id: f"{q.language}->{eval_set.corpus_language}" for q in questions}
+    pairs = {q.id: f"{q.language}->{eval_set.corpus_language}" for q in questions}
 
-    # -- retrieval ---------------------------------------------------------------------------
-    mode = s.retrieval.mode
-    rows: list[dict] = []
-    for i, q in enumerate(questions, 1):
-        row: dict = {**q.to_dict(), "pair": pair[q.id]}
-        gold = golds[q.id]
-        if q.answerable and gold.empty:
-            row["retrieval_note"] = "gold passage not found in the corpus"
-        if q.answerable and not gold.empty:
-            t0 = time.perf_counter()
-            try:
-                hits = store.search(q.retrieval_query, k=CURVE_K, mode=mode)
-            except AssistantError as e:
-                row.update(rank=None, retrieval_error=str(e))
-                hits = []
-            row["search_s"] = time.perf_counter() - t0
-            flags = [gold.relevant_hit(h) for h in hits]
-            row["rank"] = flags.index(True) + 1 if True in flags else None
-            row["top"] = [
-                {"chunk_id": h.chunk.id, "title": h.title[:80], "ordinal": h.chunk.ordinal, "score": round(h.score, 5),
-                 "relevant": f}
-                for h, f in zip(hits, flags)
-            ]
-        rows.append(row)
-        if "rank" in row:
-            log(f"[{i}/{len(questions)}] {q.id}: rank {row['rank']}")
-    scored = [r for r in rows if "rank" in r]
-    retrieval = {
-        "mode": mode,
-        "overall": ranking_metrics([r["rank"] for r in scored]),
-        "by_pair": _retrieval_breakdown(scored, "pair"),
-        "by_kind": _retrieval_breakdown(scored, "kind"),
-        "search_s": timing_stats([r.get("search_s") for r in scored]),
-        "no_gold": [r["id"] for r in rows if r.get("retrieval_note")],
-    }
-
-    # -- answers -----------------------------------------------------------------------------
+    rows, retrieval = _retrieval_phase(questions, golds, pairs, store, s.retrieval.mode, log)
     answers = None
     describe: dict = {}
     if not opts.retrieval_only:
@@ -512,41 +539,14 @@ def run_eval(
             except ImportError as e:
                 raise ConfigError(f"the answering side cannot be imported ({e}); use --retrieval-only") from e
             assistant = Assistant(s, store=store)
-        for i, (q, row) in enumerate(zip(questions, rows), 1):
-            history = [Turn(question=a, answer=b) for a, b in q.history]
-            t0 = time.perf_counter()
-            try:
-                answer = assistant.ask(q.question, history or None, k=opts.k)
-            except AssistantError as e:
-                row["answer"] = {"error_kind": type(e).__name__, "error": str(e), "total_s": time.perf_counter() - t0}
-                log(f"[{i}/{len(questions)}] {q.id}: error {type(e).__name__}: {e}")
-                continue
-            row["answer"] = a = score_answer(q, answer, golds[q.id])
-            if answer.error:  # the model failed and the user got the passages only: not an answer to score
-                a["error_kind"] = "LLMUnavailableError"
-            log(f"[{i}/{len(questions)}] {q.id}: {'abstained' if a['abstained'] else 'answered'}, "
-                f"correct={a['correct']} {a['text'][:70]!r}")
+        answers = _answer_phase(questions, golds, rows, assistant, opts.k, log)
         try:
             describe = assistant.describe()  # after the answers: the prompt ids are known once the chain is built
         except Exception as e:  # describe is informative only; a broken one must not sink the run
             describe = {"error": f"{type(e).__name__}: {e}"}
-        arows = [
-            {**r["answer"], "answerable": r["answerable"], "kind": r["kind"], "language_q": r["language"]}
-            for r in rows
-        ]
-        answers = answer_metrics(arows)
-        answers["by_kind"] = _answer_breakdown(arows, "kind")
-        answers["by_language"] = _answer_breakdown(arows, "language_q")
-        answers["prompt_ids"] = sorted({r["prompt_id"] for r in arows if r.get("prompt_id")})
-        answers["models"] = sorted({r["model"] for r in arows if r.get("model")})
 
-    embedder = getattr(store, "embedder", None)
-    run_id = "-".join(
-        x for x in (
-            started.strftime("%Y%m%d-%H%M%S"), opts.set, mode,
-            "retrieval" if opts.retrieval_only else _slug(s.llm.model), _slug(opts.label) if opts.label else "",
-        ) if x
-    )
+    label = "retrieval" if opts.retrieval_only else _slug(s.llm.model)
+    run_id = "-".join(x for x in (started.strftime("%Y%m%d-%H%M%S"), opts.set, s.retrieval.mode, label, _slug(opts.label) if opts.label else "") if x)
     stats = store.stats()
     return {
         "schema": 1,
@@ -565,8 +565,8 @@ def run_eval(
                 "index_dir": str(s.paths.index_dir), "ingest": ingest.summary(),
             },
             "models": {
-                "embedding": getattr(embedder, "name", s.embedding.model),
-                "llm": None if opts.retrieval_only else (answers["models"] or [s.llm.model]),
+                "embedding": getattr(store.embedder, "name", s.embedding.model),
+                "llm": None if answers is None else (answers["models"] or [s.llm.model]),
             },
             "prompt_hashes": prompt_hashes(s.paths.prompts_dir),
             "describe": describe,
@@ -606,9 +606,10 @@ def build_parser(prog: str = "evals/run.py") -> argparse.ArgumentParser:
     return p
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Entry point of ``evals/run.py`` and ``assistant eval``. Returns the exit code."""
-    args = build_parser().parse_args(argv)
+def main(argv: list[str] | None = None, prog: str = "evals/run.py") -> int:
+    """Entry point of ``evals/run.py`` and ``assistant eval`` (``prog`` names it in --help). Returns
+    the exit code: 0 done, 1 an error (one line on stderr), 2 bad flags."""
+    args = build_parser(prog).parse_args(argv)
     try:
         _datasets, report = _evals()
         if args.compare:

@@ -176,10 +176,11 @@ def _sse_deltas(lines: Iterator[str], where: str) -> Iterator[str]:
 
 
 class ScriptedChatModel:
-    """Replays the given replies in order (the last one repeats), streaming word by word. Records
-    the messages it received in ``calls``. For unit tests of the chain logic only."""
+    """Replays the given replies in order (the last one repeats), streaming word by word. A reply may
+    be a function of the messages (to cite whichever passage number holds a fact). Records the
+    messages it received in ``calls``. For unit tests of the chain logic only."""
 
-    def __init__(self, replies: list[str], name: str = "scripted"):
+    def __init__(self, replies: list, name: str = "scripted"):
         if not replies:
             raise ValueError("ScriptedChatModel needs at least one reply")
         self.replies = list(replies)
@@ -189,6 +190,8 @@ class ScriptedChatModel:
     def stream(self, messages: list[Message], *, max_tokens: int, temperature: float, stop: list[str] | None = None) -> Iterator[str]:
         self.calls.append([dict(m) for m in messages])
         reply = self.replies[min(len(self.calls) - 1, len(self.replies) - 1)]
+        if callable(reply):
+            reply = reply(messages)
         words = reply.split(" ")
         for i, w in enumerate(words):
             yield w if i == 0 else " " + w

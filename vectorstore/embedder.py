@@ -76,7 +76,11 @@ class SentenceTransformerEmbedder:
                     f"cannot load sentence-transformers model {self.model_ref!r} offline: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
                 ) from e
             if self.quantize:
-                model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+                import warnings
+
+                with warnings.catch_warnings():  # torch announces a future move of this API
+                    warnings.simplefilter("ignore")
+                    model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
             model.eval()
             self._model = model
             return model

@@ -1,0 +1,94 @@
+"""Citation parsing and checking on hand-made passages (no models)."""
+
+from __future__ import annotations
+
+from assistant.citations import check_answer, is_refusal, sentence_keys, split_sentences
+from assistant.types import REFUSAL
+from vectorstore.types import Chunk, Hit
+
+P1 = "Am Freitag traf er in Anchorage, Alaska, mit dem russischen Präsidenten Wladimir Putin zusammen. Es war das erste Treffen seit Beginn des Krieges im Jahr 2022."
+P2 = "Zelenskyy dankte Trump für seine “persönlichen Bemühungen”, den Krieg des Kremls zu beenden."
+
+
+def hits(*texts: str) -> list[Hit]:
+    return [
+        Hit(Chunk(f"c{i}", "a1", i, t, 100 * i, 100 * i + len(t), {"title": "T", "date": "2025-08-18"}), 0.1, 0.85)
+        for i, t in enumerate(texts, 1)
+    ]
+
+
+def test_supported_sentence_keeps_its_marker_and_support_span():
+    c = check_answer("Trump traf Putin in Anchorage, Alaska [1].", hits(P1, P2), "de")
+    assert c.grounded and not c.abstained
+    assert c.text == "Trump traf Putin in Anchorage, Alaska [1]."
+    assert [s.verdict for s in c.sentences] == ["supported"]
+    (cit,) = c.citations
+    assert cit.number == 1 and cit.chunk_id == "c1" and cit.start == 100
+    assert "Anchorage" in cit.support and cit.passage[cit.support_start : cit.support_end] == cit.support
+
+
+def test_dangling_marker_is_removed_and_noted():
+    c = check_answer("Zelenskyy thanked Trump [2][7].", hits(P1, P2), "en")
+    assert "[7]" not in c.text and "[2]" in c.text
+    assert any("[7]" in n for n in c.notes)
+    assert {x.number for x in c.citations} == {2}
+
+
+def test_invented_figure_is_dropped_and_answer_abstains():
+    # Both small Qwen models invent an inflation rate; it must never reach the user.
+    c = check_answer("Die Inflationsrate in Deutschland liegt bei 2,2 Prozent [1].", hits(P1, P2), "de")
+    assert c.abstained and not c.grounded
+    assert c.text == REFUSAL["de"]
+    assert "2,2" not in c.text
+
+
+def test_unsupported_names_are_flagged_but_figures_checked():
+    text = "Trump traf Putin in Anchorage [1]. Macron und Meloni sprachen mit Stubb in Helsinki [2]."
+    c = check_answer(text, hits(P1, P2), "de")
+    verdicts = [s.verdict for s in c.sentences]
+    assert verdicts == ["supported", "unsupported"]
+    assert "Helsinki" in c.sentences[1].missing
+    assert c.grounded
+
+
+def test_mixed_answer_drops_only_the_sentence_with_invented_numbers():
+    c = check_answer("Das Treffen fand in Anchorage statt [1]. Dabei starben 500 Menschen [1].", hits(P1, P2), "de")
+    assert "500" not in c.text and "Anchorage" in c.text
+    assert any("500" in n for n in c.notes)
+
+
+def test_uncited_sentence_gets_a_checked_citation():
+    c = check_answer("Das erste Treffen seit 2022 fand in Anchorage statt.", hits(P2, P1), "de")
+    assert c.text.endswith("[2].")
+    assert any("added citation [2]" in n for n in c.notes)
+
+
+def test_citation_pointing_at_wrong_passage_is_unsupported():
+    c = check_answer("Putin traf Trump in Anchorage, Alaska [2].", hits(P1, P2), "de")
+    assert c.sentences == [] or all(s.verdict != "supported" for s in c.sentences)
+    assert c.abstained
+
+
+def test_refusal_phrase_is_an_abstention_in_either_language():
+    for lang in ("de", "en"):
+        c = check_answer(REFUSAL[lang], hits(P1), lang)
+        assert c.abstained and c.text == REFUSAL[lang] and c.citations == []
+    assert is_refusal("Die Auszüge enthalten keine Informationen dazu.")
+    assert not is_refusal("Trump traf Putin in Anchorage.")
+
+
+def test_markers_after_full_stop_belong_to_previous_sentence():
+    assert split_sentences("Er kam am Freitag. [1] Sie ging. [2]") == ["Er kam am Freitag. [1]", "Sie ging. [2]"]
+    # Leading markers stay with their sentence when the previous one has its own.
+    assert split_sentences("Er kam [1]. [2] Sie ging.") == ["Er kam [1].", "[2] Sie ging."]
+
+
+def test_cross_lingual_names_and_weekdays_match():
+    c = check_answer("On Friday, Trump met Russian President Vladimir Putin in Anchorage, Alaska [1].", hits(P1), "en")
+    assert [s.verdict for s in c.sentences] == ["supported"], c.sentences
+
+
+def test_sentence_keys():
+    k = sentence_keys("Am 18. August 2025 sprach Trump mit Selenskyj in Washington.")
+    assert "2025" in k.numbers and "18" in k.numbers
+    assert {"Trump", "Selenskyj", "Washington", "August"} <= set(k.names)
