@@ -38,6 +38,11 @@ _NOT_NAMES = {
     "the", "a", "an", "he", "she", "it", "they", "we", "i", "his", "her", "their", "on", "at", "this", "that", "there",
     "laut", "nach", "auch", "und", "aber", "according", "and", "but", "also", "however", "dazu", "zudem",
 }
+_STOPWORDS = {
+    "dass", "sich", "sein", "seine", "ihre", "haben", "wird", "werden", "wurde", "sagte", "sagt", "eine", "einen", "einem",
+    "einer", "nicht", "auch", "noch", "über", "diese", "dieser", "dieses", "sind", "waren", "that", "this", "with", "from",
+    "have", "will", "would", "said", "says", "they", "their", "there", "were", "been", "which", "what", "about", "also",
+}
 _TRANSLATIONS = {
     "monday": "montag", "tuesday": "dienstag", "wednesday": "mittwoch", "thursday": "donnerstag", "friday": "freitag",
     "saturday": "samstag", "sunday": "sonntag", "january": "januar", "february": "februar", "march": "märz",
@@ -126,12 +131,27 @@ class Verdict:
     missing_names: list[str]
 
 
+def content_words(sentence: str) -> list[str]:
+    return [w for w in _WORD.findall(sentence) if len(w) >= 4 and w.lower() not in _STOPWORDS]
+
+
+def overlap(sentence: str, passages: list[PassageIndex]) -> float:
+    """Share of the sentence's content words found (spelling-tolerant) in the passages; 1.0 if none."""
+    words = content_words(sentence)
+    if not words:
+        return 1.0
+    return sum(any(p.has_name(w) for p in passages) for w in words) / len(words)
+
+
 def judge(sentence: str, passages: list[PassageIndex]) -> Verdict:
     keys = sentence_keys(sentence)
     missing_numbers = [n for n in keys.numbers if not any(p.has_number(n) for p in passages)]
     missing_names = [w for w in keys.names if not any(p.has_name(w) for p in passages)]
-    names_ok = not keys.names or len(missing_names) <= 0.4 * len(keys.names)
-    return Verdict(bool(passages) and not missing_numbers and names_ok, missing_numbers, missing_names)
+    if keys.names:
+        ok = len(missing_names) <= 0.4 * len(keys.names)
+    else:  # nothing name-like to check: at least some of its words must come from the passages
+        ok = overlap(sentence, passages) >= 0.3
+    return Verdict(bool(passages) and not missing_numbers and ok, missing_numbers, missing_names)
 
 
 def is_refusal(text: str) -> bool:
@@ -209,20 +229,18 @@ def check_answer(raw: str, passages: list[Hit], language: str) -> Checked:
             else:
                 notes.append(f"removed citation [{n}]: it points at no passage")
         if not valid:
-            # Infer a citation only where one passage really carries the sentence's facts.
+            # Infer a citation only where one passage really carries the sentence's facts (all its
+            # names and figures, or most of its words when it has none).
             keys = sentence_keys(body)
-            if keys.numbers or keys.names:
-                for i, idx in enumerate(indexes, 1):
-                    v = judge(body, [idx])
-                    if v.supported and not v.missing_names:
-                        valid = [i]
-                        notes.append(f"added citation [{i}] to an uncited sentence after checking it")
-                        break
+            for i, idx in enumerate(indexes, 1):
+                v = judge(body, [idx])
+                if v.supported and not v.missing_names and (keys.numbers or keys.names or overlap(body, [idx]) >= 0.5):
+                    valid = [i]
+                    notes.append(f"added citation [{i}] to an uncited sentence after checking it")
+                    break
         if not valid:
-            if sentence_keys(body).numbers:
-                notes.append(f"dropped an uncited sentence with figures: {body[:60]!r}")
-                continue
-            kept.append(SentenceCheck(text=body, citations=(), verdict="uncited"))
+            # Every claim shown carries a checked citation; a sentence no passage carries is dropped.
+            notes.append(f"dropped a sentence that no passage supports: {body[:60]!r}")
             continue
         v = judge(body, [indexes[n - 1] for n in valid])
         if v.missing_numbers:
