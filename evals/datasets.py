@@ -182,17 +182,18 @@ def _xquad_answers(path: Path) -> dict[str, list[str]]:
 
 
 def _xquad_r_sentences(path: Path) -> dict[str, str]:
-    """question id -> the sentence of its paragraph that holds the answer start."""
+    """question id -> the sentence(s) of its paragraph that hold the answer span."""
     data = json.loads(path.read_text(encoding="utf-8"))["data"]
     out: dict[str, str] = {}
     for art in data:
         for par in art["paragraphs"]:
+            breaks = par["sentence_breaks"]
             for qa in par["qas"]:
-                start = qa["answers"][0]["answer_start"]
-                for (s, e), sent in zip(par["sentence_breaks"], par["sentences"], strict=True):
-                    if s <= start < e:
-                        out[qa["id"]] = par["context"][s:e].strip()
-                        break
+                a = qa["answers"][0]
+                first, last = a["answer_start"], a["answer_start"] + max(len(a["text"]), 1) - 1
+                covering = [(s, e) for s, e in breaks if s <= last and first < e]
+                if covering:
+                    out[qa["id"]] = par["context"][covering[0][0] : covering[-1][1]].strip()
     return out
 
 
