@@ -198,6 +198,7 @@ class Catalog:
             return self._db.execute("SELECT count(*) FROM chunks_fts").fetchone()[0]
 
     def chunks(self, chunk_ids: Iterable[str]) -> dict[str, Chunk]:
+        """The stored (done) chunks among ``chunk_ids``, with their article's metadata."""
         ids = list(chunk_ids)
         out: dict[str, Chunk] = {}
         with self._lock:
@@ -205,7 +206,9 @@ class Catalog:
                 part = ids[i : i + 500]
                 q = (
                     'SELECT c.chunk_id, c.article_id, c.ordinal, c.text, c.start, c."end", a.title, a.date, a.source, a.url, a.language '
-                    f"FROM chunks c JOIN articles a ON a.article_id=c.article_id WHERE c.chunk_id IN ({','.join('?' * len(part))})"
+                    "FROM chunks c JOIN articles a ON a.article_id=c.article_id "
+                    # Not pending ones: during an ingest Chroma already holds chunks a crash would roll back.
+                    f"WHERE a.status='done' AND c.chunk_id IN ({','.join('?' * len(part))})"
                 )
                 for r in self._db.execute(q, part):
                     meta = {"title": r[6], "date": r[7] or "", "source": r[8] or "", "url": r[9] or "", "language": r[10] or ""}
