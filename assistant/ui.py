@@ -292,7 +292,26 @@ def _answer_meta_html(a: Answer) -> str:
     total = a.timings.get("total_s")
     if total is not None:
         parts.append(f"<span>{total:.1f} s</span>")
-    return f'<div class="nqa-a-meta">{"".join(parts)}</div>' if parts else ""
+    meta = f'<div class="nqa-a-meta">{"".join(parts)}</div>' if parts else ""
+    return meta + _answer_details_html(a)
+
+
+def _answer_details_html(a: Answer) -> str:
+    """How the answer was made, folded away: the question as searched, the checks' notes, timings."""
+    rows = []
+    if a.standalone_question and a.standalone_question != a.question:
+        rows.append(("Searched for", a.standalone_question))
+    for note in a.notes:
+        rows.append(("Check", note))
+    timings = ", ".join(f"{k.removesuffix('_s').replace('_', ' ')} {v:.2f} s" for k, v in a.timings.items())
+    if timings:
+        rows.append(("Timings", timings))
+    if a.prompt_id:
+        rows.append(("Prompt", a.prompt_id))
+    if not rows:
+        return ""
+    items = "".join(f"<dt>{esc(k)}</dt><dd>{esc(v)}</dd>" for k, v in rows)
+    return f'<details class="nqa-details"><summary>How this answer was made</summary><dl class="nqa-info">{items}</dl></details>'
 
 
 def exchange_html(ex: Exchange, turn: int) -> str:
@@ -341,7 +360,7 @@ def answer_html(a: Answer, turn: int) -> str:
             else "No passage of the indexed articles answers this. Try rephrasing, or add articles in the Articles tab."
         )
         return (
-            f'<div class="nqa-a nqa-abstain" data-status="abstained"><div class="nqa-a-label">{icon("info")} No answer in the articles</div>'
+            f'<div class="nqa-a nqa-abstain" data-status="abstained" data-lang="{esc(a.language)}"><div class="nqa-a-label">{icon("info")} No answer in the articles</div>'
             f'<div class="nqa-a-body">{text_html(a.text)}</div><div class="nqa-error-hint">{esc(hint)}</div>'
             f"{_answer_meta_html(a)}</div>"
         )
@@ -354,7 +373,7 @@ def answer_html(a: Answer, turn: int) -> str:
     )
     srcs = "".join(f'<div data-cite-src="{turn}-{c.number}">{citation_card_html(c)}</div>' for c in a.citations)
     return (
-        f'<div class="nqa-a" data-status="answered"><div class="nqa-a-label">Answer</div>'
+        f'<div class="nqa-a" data-status="answered" data-lang="{esc(a.language)}"><div class="nqa-a-label">Answer</div>'
         f'<div class="nqa-a-body">{answer_body_html(a, turn)}</div>{legend}{_answer_meta_html(a)}'
         f'<div class="nqa-cite-srcs" hidden>{srcs}</div></div>'
     )
@@ -681,6 +700,7 @@ class _Handlers:
                 if not p.exists():
                     raise QuestionError(f"{folder}: no such file or folder on the server")
                 paths.append(p)
+                root = p.resolve()
             if not paths:
                 return (ingest_report_html(None, error="Choose files to upload or type a folder path first."), *self.refresh(source_value), gr.skip())
 
@@ -693,6 +713,11 @@ class _Handlers:
             return (ingest_report_html(None, error=_sentence(str(e))), *self.refresh(source_value), gr.skip())
         except OSError as e:
             return (ingest_report_html(None, error=f"Cannot read the upload: {e}"), *self.refresh(source_value), gr.skip())
+        if folder and root.is_dir():  # show files of the folder by their path inside it
+            for key, *_ in ingest_rows(report):
+                path = key.split("#", 1)[0]
+                if path.startswith(str(root) + os.sep) or path.startswith(folder.rstrip(os.sep) + os.sep):
+                    names.setdefault(path, os.path.relpath(path, root if path.startswith(str(root)) else folder))
         return (ingest_report_html(report, names=names), *self.refresh(source_value), None)
 
 
@@ -732,7 +757,10 @@ def build_app(assistant) -> gr.Blocks:
                     with gr.Column(scale=5, elem_id="nqa-side-col"):
                         sources = gr.HTML(sources_html(None), elem_id="nqa-sources", **html_opts)
                         with gr.Accordion("Search settings", open=False, elem_id="nqa-settings"):
-                            k = gr.Slider(1, 20, value=s.retrieval.k, step=1, label="Passages to retrieve (k)", elem_id="nqa-k")
+                            k = gr.Slider(
+                                1, 20, value=s.retrieval.k, step=1, label="Passages to search (k)", elem_id="nqa-k",
+                                info=f"The model reads the best {s.answering.context_passages} of them.",
+                            )
                             language = gr.Dropdown(LANGUAGES, value="", label="Article language", elem_id="nqa-language")
                             source = gr.Dropdown([("Any source", "")], value="", label="Source", elem_id="nqa-source")
                             with gr.Row():

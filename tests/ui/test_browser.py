@@ -135,3 +135,13 @@ def test_filters_and_k_reach_the_search(url, new_page, assistant):
     c = page.ask("Wer nimmt an den Gesprächen teil?")
     assert c.get_attribute("data-status") in ("answered", "abstained")
     assert page.sources().locator(".nqa-source").count() == 1  # k=1: one passage retrieved
+
+
+def test_example_questions_ask_at_a_click(url, new_page):
+    from assistant.ui import EXAMPLES
+
+    page = new_page(url)
+    page.page.locator("#nqa-examples button", has_text=EXAMPLES[0]).click()
+    a = page.answer(1)
+    assert page.page.locator("#nqa-chat .nqa-q-bubble").inner_text() == EXAMPLES[0]
+    assert a.get_attribute("data-lang") == "de"
