@@ -91,7 +91,13 @@ class Store:
             if self.catalog.get_meta("dirty") == "1" or self.catalog.pending_articles():
                 self.reconcile()
             self.catalog.set_meta("dirty", "1")
-            files: list[tuple[Path, Path]] = [(root, f) for root in paths for f in iter_article_files(root)]
+            files: list[tuple[Path, Path]] = []
+            listed: set[Path] = set()
+            for root in paths:
+                for f in iter_article_files(root):
+                    if f.resolve() not in listed:  # overlapping paths (a folder and a file in it) read a file once
+                        listed.add(f.resolve())
+                        files.append((root, f))
             seen: set[str] = set()
             failed_paths: set[str] = set()
             buffer: list[_Pending] = []

@@ -234,3 +234,19 @@ def test_rebuild_with_same_model_starts_from_scratch(store, corpus):
     assert rep.added == [str((corpus / "en-library.md").resolve())]
     state = assert_consistent(store)
     assert len(state["articles"]) == 1 and set(state["chunk_ids"]) < set(before["chunk_ids"])
+
+
+def test_overlapping_paths_ingest_each_file_once(store, corpus):
+    rep = store.ingest([corpus, corpus / "sub", corpus / "en-library.md", corpus])
+    assert len(rep.added) == 6 and not rep.duplicates and not rep.unchanged
+    assert_consistent(store)
+    again = store.ingest([corpus / "sub", corpus])
+    assert len(again.unchanged) == 6 and not again.duplicates and not again.removed
+
+
+def test_bad_queries_are_question_errors(store):
+    cases = [("", 5, "empty"), ("   \x00\x07 ", 5, "empty"), ("x" * 2001, 5, "too long"), (42, 5, "must be text"),
+             ("Trump", 0, "k must be"), ("Trump", 51, "k must be")]
+    for query, k, match in cases:
+        with pytest.raises(QuestionError, match=match):
+            store.search(query, k=k)
