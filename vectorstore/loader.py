@@ -11,13 +11,14 @@ Accepted formats (by extension):
 - ``.html``, ``.htm``: the visible text; scripts and styles are dropped; the title comes from
   ``<title>`` or the first ``<h1>``.
 
-Text is decoded as UTF-8 (with or without BOM), else as Windows-1252 (a superset of Latin-1's
-printable range). Problems with one file or record raise or report an ``ArticleError`` that names
+Text is decoded as UTF-8 (with or without BOM), UTF-16 (with BOM), else as Windows-1252 (a
+superset of Latin-1's printable range). Problems with one file or record raise or report an ``ArticleError`` that names
 the file, line and field; the other files and records are still read.
 """
 
 from __future__ import annotations
 
+import codecs
 import datetime as dt
 import email.utils
 import json
@@ -96,6 +97,11 @@ def load_file(path: Path, max_bytes: int = 5_000_000) -> LoadResult:
 
 def decode(raw: bytes, path: Path) -> tuple[str, str | None]:
     """Decode bytes to text; returns (text, note) where note names a non-UTF-8 encoding used."""
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):  # Windows editors' "Unicode"
+        try:
+            return raw.decode("utf-16"), "UTF-16"
+        except UnicodeDecodeError as e:
+            raise ArticleError(path, f"starts like UTF-16 text but does not decode: {e.reason}") from e
     if b"\x00" in raw[:8192]:
         raise ArticleError(path, "looks like a binary file (NUL bytes), not an article")
     try:
@@ -115,7 +121,7 @@ def decode(raw: bytes, path: Path) -> tuple[str, str | None]:
     return text, note
 
 
-_FRONT = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n(?:---|\.\.\.)[ \t]*(?:\r?\n|\Z)", re.DOTALL)
+_FRONT = re.compile(r"\A---[ \t]*\n(?:(.*?)\n)?(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.DOTALL)  # after \r\n -> \n
 _FIELDS = ("title", "date", "source", "url", "language")
 
 
@@ -125,7 +131,7 @@ def _parse_text(text: str, path: Path, key: str) -> tuple[Article, list[str]]:
     m = _FRONT.match(text)
     if m:
         try:
-            loaded = yaml.safe_load(m.group(1))
+            loaded = yaml.safe_load(m.group(1) or "")
         except yaml.YAMLError as e:
             line = getattr(getattr(e, "problem_mark", None), "line", None)
             raise ArticleError(path, f"broken front matter: {getattr(e, 'problem', e)}", line=(line + 2) if line is not None else None) from e

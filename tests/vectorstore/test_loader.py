@@ -219,3 +219,35 @@ def test_language_field_that_names_no_language_falls_back_to_detection(tmp_path)
     res = load_file(write(tmp_path / "a.md", md("T", EN_BODY, language="Klingonisch")))
     assert res.articles[0].language == "en"
     assert any("[language]" in w for w in res.warnings)
+
+
+# ------------------------------------------------------------------ front matter and encoding edges
+@pytest.mark.parametrize("raw,title,text,date", [
+    ("---\n---\nTitel hier\nDer Text.\n", "Titel hier", "Der Text.", None),  # empty front matter
+    ("---\r\ntitle: T\r\ndate: 2024-01-02\r\n---\r\nDer Text.\r\n", "T", "Der Text.", "2024-01-02"),  # Windows line ends
+    ("\ufeff---\ntitle: T\n---\nDer Text.\n", "T", "Der Text.", None),  # UTF-8 BOM
+    ("---\ntitle: T\n...\nDer Text.\n", "T", "Der Text.", None),  # YAML document end marker
+])
+def test_front_matter_variants(tmp_path, raw, title, text, date):
+    art = one(write(tmp_path / "a.md", raw))
+    assert (art.title, art.text, art.date) == (title, text, date)
+
+
+def test_utf16_with_bom_is_decoded(tmp_path):
+    p = tmp_path / "a.txt"
+    p.write_bytes("Äpfel und Birnen\nDer Text über Äpfel.".encode("utf-16"))
+    res = load_file(p)
+    assert (res.articles[0].title, res.articles[0].text) == ("Äpfel und Birnen", "Der Text über Äpfel.")
+    assert any("UTF-16" in w for w in res.warnings)
+
+
+@pytest.mark.parametrize("raw,match", [
+    ("---\ntitle: [a, b]\n---\nDer Text.\n", r"\[title\]: field must be text, got list"),
+    ("---\nnur ein Satz\n---\nDer Text.\n", r":2: front matter must be a mapping"),
+    ("Nur ein Titel\n", r"\[text\]: article has a title but no text"),
+])
+def test_unusable_text_files_name_the_problem(tmp_path, raw, match):
+    p = write(tmp_path / "a.md", raw)
+    with pytest.raises(ArticleError, match=match) as err:
+        load_file(p)
+    assert str(err.value).startswith(str(p))
