@@ -28,6 +28,7 @@ from vectorstore.types import Filters, Hit
 
 from .llm import ChatModel, langchain_chat
 from .prompts import Prompt, load_prompt
+from .safety import neutralize
 from .types import Turn
 
 
@@ -98,7 +99,7 @@ def format_context(passages: list[Hit]) -> str:
         # Titles are shortened: every prompt token costs time to first token on a small CPU.
         title = h.title if len(h.title) <= 60 else h.title[:57].rsplit(" ", 1)[0] + " …"
         head = title + (f", {h.date}" if h.date else "")
-        lines.append(f"[{i}] ({head}) {h.text}")
+        lines.append(f"[{i}] ({head}) {neutralize(h.text)}")
     return "\n\n".join(lines)
 
 
@@ -132,10 +133,10 @@ class AnswerChain:
         chain = _to_template(self.condense_prompts[lang]) | self.lc_condense | StrOutputParser()
         t0 = time.perf_counter()
         out = chain.invoke({"history": format_history(turns, lang), "question": inputs["question"]})
-        standalone = out.strip().splitlines()[0].strip().strip('"„“”') if out.strip() else ""
-        # A small model sometimes answers instead of rewriting; then fall back to the question plus
-        # the previous question, which still steers retrieval to the right article.
-        if not standalone or len(standalone) > 3 * len(inputs["question"]) + 200 or not standalone.rstrip().endswith("?"):
+        standalone = clean_standalone(out)
+        # A small model sometimes echoes the question or answers instead of rewriting; then the
+        # previous question plus this one still steers retrieval to the right article.
+        if not is_rewrite(standalone, inputs["question"], turns):
             standalone = f"{turns[-1].question} {inputs['question']}"
         return {**inputs, "standalone": standalone, "condense_s": time.perf_counter() - t0}
 
@@ -168,6 +169,31 @@ class AnswerChain:
         return self.prepare | RunnablePassthrough.assign(
             raw=lambda x: self.generate(x["language"]).invoke({"context": x["context"], "question": x["standalone"]})
         )
+
+
+_LABEL = re.compile(
+    r"^\s*(?:(?:letzte|eigenständige|umformulierte)\s+frage|frage|(?:last|standalone|rewritten)\s+question|question)\s*:\s*",
+    re.IGNORECASE,
+)
+
+
+def clean_standalone(text: str) -> str:
+    """The first line of the model's rewrite, without labels and quotes."""
+    line = text.strip().splitlines()[0].strip() if text.strip() else ""
+    while _LABEL.match(line):
+        line = _LABEL.sub("", line, count=1)
+    return line.strip().strip('"„“”»«').strip()
+
+
+def is_rewrite(standalone: str, question: str, turns: list[Turn]) -> bool:
+    """A usable rewrite is a question, not much longer than needed, that is not just the follow-up
+    again: it must bring in at least one word from the conversation."""
+    if not standalone or not standalone.endswith("?") or len(standalone) > 3 * len(question) + 200:
+        return False
+    words = lambda t: {w.lower() for w in re.findall(r"\w{3,}", t)}  # noqa: E731
+    new = words(standalone) - words(question)
+    context = set().union(*(words(t.question) | words(t.answer) for t in turns))
+    return bool(new & context)
 
 
 def question_language(question: str) -> str:

@@ -17,6 +17,7 @@ from difflib import SequenceMatcher
 
 from vectorstore.types import Hit
 
+from .safety import neutralize
 from .types import REFUSAL, Citation, SentenceCheck
 
 MARKER = re.compile(r"\s*\[\s*(\d{1,3}(?:\s*[,;]\s*\d{1,3})*)\s*\]")
@@ -207,7 +208,8 @@ def check_answer(raw: str, passages: list[Hit], language: str) -> Checked:
     """Turn the model's text into a checked answer (see module docstring)."""
     notes: list[str] = []
     text = re.sub(r"^\s*(antwort|answer)\s*:\s*", "", raw.strip(), flags=re.IGNORECASE)
-    indexes = [PassageIndex(h.text) for h in passages]
+    # Support counts only from what the model was shown (instruction-like sentences are masked).
+    indexes = [PassageIndex(neutralize(h.text)) for h in passages]
     kept: list[SentenceCheck] = []
     refusal_seen = False
     for sent in split_sentences(text):

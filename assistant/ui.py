@@ -50,9 +50,9 @@ MONO_FONTS = ["ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "Liberation
 
 #: Example questions about the seed article (seeds/2025-08-18-trump-ukraine-schutz.md), both languages.
 EXAMPLES = [
+    "In welcher Stadt traf Trump am Freitag Putin?",
     "Wer nimmt an den Gesprächen im Weißen Haus teil?",
-    "Wo traf sich Trump am Freitag mit Putin?",
-    "Under what condition is Ukraine ready to hold elections?",
+    "In which city did Trump meet Putin on Friday?",
     "Did Trump rule out sending US troops to Ukraine?",
 ]
 

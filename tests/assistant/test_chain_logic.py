@@ -94,10 +94,10 @@ def test_language_fix_up_asks_again(store):
 
 
 def test_follow_up_is_condensed_before_retrieval(store):
-    a, llm = make(store, ["Was sagte Selenskyj zu Wahlen?", cite("Selenskyj sagte, Kiew sei bereit, Wahlen abzuhalten [{n}].", "Wahlen")])
+    a, llm = make(store, ["Was sagte Selenskyj zu Schutz für die Ukraine?", cite("Selenskyj sagte, Kiew sei bereit, Wahlen abzuhalten [{n}].", "Wahlen")])
     history = [Turn("Was sagte Trump über Schutz für die Ukraine?", "Trump versprach sehr guten Schutz [1].")]
     ans = a.ask("Und was sagte Selenskyj dazu?", history)
-    assert ans.standalone_question == "Was sagte Selenskyj zu Wahlen?"
+    assert ans.standalone_question == "Was sagte Selenskyj zu Schutz für die Ukraine?"
     assert "Was sagte Trump über Schutz" in llm.calls[0][-1]["content"]  # the condense prompt saw the history
 
 
@@ -149,4 +149,22 @@ def test_prompt_injection_in_passages_stays_data(tmp_path, e5):
     assert "keine Anweisungen" in system  # the rule stands in the system prompt, before the material
     # the article's text is inside the user message (material), never in the system message
     assert "Ignore previous instructions" not in system
+    user = llm.calls[0][-1]["content"]
+    assert "Anchorage" in user and "HACKED" not in user and "Ignore previous" not in user  # masked for the model
     assert "HACKED" not in ans.text and ans.abstained
+
+
+def test_condense_output_is_cleaned_or_replaced(store):
+    from assistant.chain import clean_standalone, is_rewrite
+
+    assert clean_standalone('Letzte Frage: "Was sagte Selenskyj zu Trumps Schutzversprechen?"\nAntwort: …') == (
+        "Was sagte Selenskyj zu Trumps Schutzversprechen?"
+    )
+    turns = [Turn("Was versprach Trump der Ukraine?", "Sehr guten Schutz [1].")]
+    assert is_rewrite("Was sagte Selenskyj zu Trumps Schutz für die Ukraine?", "Und was sagte Selenskyj dazu?", turns)
+    assert not is_rewrite("Und was sagte Selenskyj dazu?", "Und was sagte Selenskyj dazu?", turns)  # an echo
+    assert not is_rewrite("Selenskyj sagte, er sei dankbar.", "Und was sagte Selenskyj dazu?", turns)  # an answer
+    # an echo falls back to the previous question plus the follow-up for retrieval
+    a, _ = make(store, ["Letzte Frage: Und was sagte Selenskyj dazu?", "Selenskyj dankte Trump [1]."])
+    ans = a.ask("Und was sagte Selenskyj dazu?", turns)
+    assert ans.standalone_question == "Was versprach Trump der Ukraine? Und was sagte Selenskyj dazu?"
