@@ -61,6 +61,14 @@ class Assistant:
             self._chain = AnswerChain(self.settings, self.store, self.llm)
         return self._chain
 
+    def warm_up(self) -> None:
+        """Load the models now (e5 rebuild and GGUF assembly on first use) instead of on the first question."""
+        self.store.embedder.embed(["warm-up"], "query")
+        warm = getattr(self.llm, "warm_up", None)
+        if warm:
+            warm()
+        _ = self.chain
+
     def describe(self) -> dict:
         """What answers are made with: back end, models, prompt ids, index statistics."""
         s = self.settings

@@ -252,9 +252,17 @@ def cmd_chat(args) -> int:
 
 
 def cmd_serve(args) -> int:
+    from .assistant import Assistant
     from .ui import serve
 
-    serve(settings_from(args), open_browser=args.open)
+    s = settings_from(args)
+    a = Assistant(s)
+    print("Loading the models (the first start builds them from their packages) …", file=sys.stderr, flush=True)
+    try:
+        a.warm_up()
+    except AssistantError as e:  # the UI still serves retrieval and shows the error with each answer
+        print(f"warning: {e}", file=sys.stderr)
+    serve(s, open_browser=args.open, assistant=a)
     return 0
 
 
