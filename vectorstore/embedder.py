@@ -17,6 +17,7 @@ import hashlib
 import os
 import re
 import threading
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Literal, Protocol
 
@@ -51,7 +52,10 @@ class SentenceTransformerEmbedder:
     (about 2x faster on CPU; recall measured in benchmarks/).
     """
 
-    def __init__(self, model: str | Path, *, name: str | None = None, quantize: bool = False, batch_size: int = 32, threads: int = 0):
+    #: query batches up to this size run on one torch thread (see ``embed``)
+    QUERY_BATCH = 4
+
+    def __init__(self, model: str | Path, *, name: str | None = None, quantize: bool = False, batch_size: int = 16, threads: int = 0):
         self.model_ref = str(model)
         self.quantize = quantize
         self.batch_size = batch_size
@@ -102,12 +106,32 @@ class SentenceTransformerEmbedder:
             return np.zeros((0, self.dim), dtype=np.float32)
         import torch
 
-        with torch.inference_mode():
+        # A question is a few dozen tokens: one thread embeds it about as fast as two, and never
+        # waits at an OpenMP barrier for a core that a busy machine (or the LLM) holds. Under load
+        # two threads made a query 5-10x slower (benchmarks/README.md); 8 concurrent searches now
+        # run 8 threads, not 16. torch's thread count is per calling thread, so passage batches
+        # embedded elsewhere keep theirs.
+        one_thread = kind == "query" and len(texts) <= self.QUERY_BATCH
+        with torch.inference_mode(), self._threads(torch, 1 if one_thread else None):
             out = model.encode(
                 list(texts), prompt_name=prompt_name, batch_size=self.batch_size, normalize_embeddings=True,
                 convert_to_numpy=True, show_progress_bar=False,
             )
         return np.asarray(out, dtype=np.float32)
+
+    @staticmethod
+    @contextmanager
+    def _threads(torch, n: int | None):
+        """Run the block with ``n`` intra-op threads in the calling thread (None: unchanged)."""
+        prev = torch.get_num_threads()
+        if n is None or n == prev:
+            yield
+            return
+        torch.set_num_threads(n)
+        try:
+            yield
+        finally:
+            torch.set_num_threads(prev)
 
 
 class USEEmbedder:
