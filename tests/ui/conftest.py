@@ -40,7 +40,7 @@ The weather report said <script>window.__xss='body';alert('body')</script> and <
 RULES = [
     Rule("Gesprächen", "An den Gesprächen nehmen unter anderem Keir Starmer, Emmanuel Macron und Friedrich Merz teil", "Keir Starmer"),
     Rule("Freitag", "Trump traf Putin am Freitag in Anchorage, Alaska", "Anchorage, Alaska, mit"),
-    Rule("Putin", "Trump met Putin in Anchorage, Alaska", "Anchorage, Alaska, mit"),
+    Rule("meet Putin", "Trump met Putin in Anchorage, Alaska", "Anchorage, Alaska, mit"),
     Rule("weather", "The report mentioned <script>window.__xss='answer';alert('answer')</script> <img src=x onerror=\"window.__xss='answer-img'\"> in Anchorage, Alaska", "weather report"),
     Rule(
         "Sicherheitsgarantien",

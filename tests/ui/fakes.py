@@ -43,11 +43,12 @@ class QuotingChatModel:
         excerpts = {int(n): text for n, _title, text in _EXCERPT.findall(prompt)}
         questions = _QUESTION.findall(prompt)
         question = questions[-1] if questions else prompt
-        for rule in self.rules:
-            if rule.when.lower() in question.lower():
-                for n, text in sorted(excerpts.items()):
-                    if rule.cite in text:
-                        return rule.say.replace("{n}", str(n)) if "{n}" in rule.say else f"{rule.say} [{n}]."
+        # A follow-up may arrive as "earlier question + this one": the rule matching latest wins.
+        q = question.lower()
+        for rule in sorted((r for r in self.rules if r.when.lower() in q), key=lambda r: -q.rfind(r.when.lower())):
+            for n, text in sorted(excerpts.items()):
+                if rule.cite in text:
+                    return rule.say.replace("{n}", str(n)) if "{n}" in rule.say else f"{rule.say} [{n}]."
         return self.refusal
 
     def stream(self, messages, *, max_tokens: int, temperature: float, stop=None) -> Iterator[str]:

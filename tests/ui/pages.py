@@ -71,6 +71,20 @@ class ChatPage:
         self.page.get_by_role("tab", name="Articles").click()
         self.page.wait_for_selector("#nqa-articles .nqa-stats", timeout=self.timeout_ms)
 
+    def ingest(self) -> None:
+        """Click "Add to index" and wait until this run's report is shown and the event is over."""
+        report = self.page.locator("#nqa-ingest-report")
+        before = report.inner_html()
+        self.page.locator("#nqa-ingest").click()
+        self.page.wait_for_function(
+            """before => {
+                const r = document.querySelector('#nqa-ingest-report');
+                const tracker = r && r.querySelector('[data-testid=status-tracker]');
+                return r && r.innerHTML !== before && (!tracker || tracker.classList.contains('hide'));
+            }""",
+            arg=before, timeout=self.timeout_ms,
+        )
+
     def screenshot(self, path) -> None:
         self.page.screenshot(path=str(path), full_page=True)
 

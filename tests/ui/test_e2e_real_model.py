@@ -15,7 +15,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.models]
 # (question, language the answer must be in, a fact word the answer and its cited passage must share)
 QUESTIONS = [
     ("In welcher Stadt traf Trump am Freitag Putin?", "de", "Anchorage"),
-    ("Where did Trump meet Putin on Friday?", "en", "Anchorage"),
+    ("In which city did Trump meet Putin on Friday?", "en", "Anchorage"),
 ]
 
 

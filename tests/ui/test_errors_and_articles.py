@@ -77,9 +77,10 @@ def test_empty_index_then_ingest_uploads_and_a_folder(tmp_path, new_page, artifa
         page.articles_tab()
         assert "No articles are indexed yet" in page.page.locator("#nqa-articles").inner_text()
         page.page.set_input_files("#nqa-upload input[type=file]", [str(upload / n) for n in ("neu.md", "kaputt.json", "bild.png")])
-        page.page.locator("#nqa-upload").get_by_text("neu.md").wait_for()
-        page.page.locator("#nqa-ingest").click()
-        page.page.wait_for_selector("#nqa-ingest-table")
+        page.page.wait_for_function(  # the three files are uploaded and listed (name and suffix apart)
+            "() => ['neu', 'kaputt', 'bild'].every(n => document.querySelector('#nqa-upload').innerText.includes(n))"
+        )
+        page.ingest()
         rows = {r.locator("td").first.inner_text(): r for r in page.page.locator("#nqa-ingest-table tbody tr").all()}
         assert rows["neu.md"].get_attribute("data-status") == "added"
         assert rows["kaputt.json"].get_attribute("data-status") == "failed" and "invalid JSON" in rows["kaputt.json"].inner_text()
@@ -89,19 +90,21 @@ def test_empty_index_then_ingest_uploads_and_a_folder(tmp_path, new_page, artifa
 
         # a folder on the server, typed in; then the same folder again changes nothing
         page.page.locator("#nqa-folder textarea, #nqa-folder input").first.fill(str(SEEDS))
-        page.page.locator("#nqa-ingest").click()
-        page.page.wait_for_selector("#nqa-ingest-table tr[data-status=added]")
+        page.ingest()
         # files of a folder are named by their path inside it
-        assert page.page.locator("#nqa-ingest-table tbody td").first.inner_text() == "2025-08-18-trump-ukraine-schutz.md"
+        row = page.page.locator("#nqa-ingest-table tbody tr", has_text="2025-08-18-trump-ukraine-schutz.md")
+        assert row.get_attribute("data-status") == "added"
+        assert row.locator("td").first.inner_text() == "2025-08-18-trump-ukraine-schutz.md"
+        assert "neu.md" not in page.page.locator("#nqa-ingest-table").inner_text()  # the uploads were cleared
         page.screenshot(artifacts / "ui-articles-ingest.png")
-        page.page.locator("#nqa-ingest").click()
-        page.page.wait_for_selector("#nqa-ingest-table tr[data-status=unchanged] >> text=trump-ukraine")
+        page.ingest()
+        assert row.get_attribute("data-status") == "unchanged"
         assert page.page.locator("#nqa-articles .nqa-stat b").first.inner_text() == "2"
         assert "2 articles" in page.page.locator("#nqa-header").inner_text()
 
         page.page.locator("#nqa-folder textarea, #nqa-folder input").first.fill(str(tmp_path / "nowhere"))
-        page.page.locator("#nqa-ingest").click()
-        page.page.wait_for_selector("#nqa-ingest-report .nqa-bad >> text=no such file or folder")
+        page.ingest()
+        assert "no such file or folder" in page.page.locator("#nqa-ingest-report .nqa-bad").inner_text()
 
         # the new articles answer questions now
         page.page.get_by_role("tab", name="Ask").click()
