@@ -291,7 +291,7 @@ def main(argv: list[str] | None = None) -> int:
     if argv[:1] == ["eval"]:
         from .evaluation import main as eval_main
 
-        return _guard(lambda: eval_main(argv[1:]))
+        return _guard(lambda: eval_main(argv[1:], prog="assistant eval"))
     args = build_parser().parse_args(argv)
     handler = {
         "ingest": cmd_ingest, "search": cmd_search, "ask": cmd_ask, "chat": cmd_chat, "serve": cmd_serve,
