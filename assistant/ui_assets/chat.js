@@ -35,7 +35,7 @@
     card.style.top = `${Math.max(8, Math.min(top, vh - c.height - 8))}px`;
   }
 
-  function show(marker, pin) {
+  function show(marker, pin, flash = true) {
     const key = marker.getAttribute("data-cite");
     const src = Array.from(root.querySelectorAll("[data-cite-src]")).find((n) => n.getAttribute("data-cite-src") === key);
     if (!src) return;
@@ -57,7 +57,7 @@
     pinned = null;
     if (pin) {
       pinned = marker;
-      flashSource(marker.getAttribute("data-chunk"));
+      if (flash) flashSource(marker.getAttribute("data-chunk"));
     }
   }
 
@@ -104,8 +104,19 @@
     const marker = ev.target.closest(".nqa-cite");
     if (marker && !isPinned()) show(marker, false);
   });
-  document.addEventListener("keydown", (ev) => { if (ev.key === "Escape") hide(); });
-  document.addEventListener("click", (ev) => { if (isPinned() && !root.contains(ev.target)) hide(); });
+  // While a later answer streams in, the conversation is re-rendered many times a second: a card the
+  // user pinned is put back on its (re-rendered) marker instead of vanishing.
+  let pinnedKey = null;
+  root.addEventListener("click", () => { pinnedKey = isPinned() ? pinned.getAttribute("data-cite") : null; });
+  if (typeof watch === "function") {
+    watch("value", () => {
+      if (!pinnedKey || isPinned()) return;
+      const marker = Array.from(root.querySelectorAll(".nqa-cite")).find((m) => m.getAttribute("data-cite") === pinnedKey);
+      if (marker) show(marker, true, false); else pinnedKey = null;
+    });
+  }
+  document.addEventListener("keydown", (ev) => { if (ev.key === "Escape") { pinnedKey = null; hide(); } });
+  document.addEventListener("click", (ev) => { if (isPinned() && !root.contains(ev.target)) { pinnedKey = null; hide(); } });
   window.addEventListener("resize", () => { if (isPinned()) place(pinned); });
   // Keep the card at its marker while anything scrolls (scroll events reach window in the capture phase).
   window.addEventListener("scroll", (ev) => {

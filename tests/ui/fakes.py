@@ -25,8 +25,8 @@ class Rule:
 
 class QuotingChatModel:
     """Answers by rule: ``say [n].`` where n is the excerpt containing ``cite``; no rule -> refusal.
-    Condense requests (no excerpts) get the question back. ``gate`` (an Event) holds every answer
-    until it is set, so that tests can have two answers in flight at once."""
+    Condense requests get the question back. ``gate`` (an Event) holds every answer (not the
+    rewrites) until it is set, so that tests can have two answers in flight at once."""
 
     name = "quoting-test-model"
 
@@ -53,8 +53,9 @@ class QuotingChatModel:
 
     def stream(self, messages, *, max_tokens: int, temperature: float, stop=None) -> Iterator[str]:
         self.calls += 1
-        text = self.reply(messages[-1]["content"])
-        if self.gate is not None:
+        prompt = messages[-1]["content"]
+        text = self.reply(prompt)
+        if self.gate is not None and not _LAST_QUESTION.search(prompt):  # hold answers, not rewrites
             self.gate.wait(timeout=60)
         words = text.split(" ")
         for i, w in enumerate(words):

@@ -102,3 +102,19 @@ def test_stop_ends_an_answer_and_the_session_goes_on(url, new_page, gate):
     assert page.ask("What did the weather report say?").get_attribute("data-status") == "answered"
     assert page.turns() == 2
     assert page.page.locator("#nqa-chat .nqa-turn[data-turn='1'] .nqa-a").get_attribute("data-status") == "stopped"
+
+
+def test_a_pinned_citation_stays_open_while_the_next_answer_streams(url, new_page, gate):
+    page = new_page(url)
+    page.ask("Wer nimmt an den Gesprächen teil?")
+    gate.clear()
+    try:
+        n = page.submit("What did the weather report say?")
+        page.page.wait_for_selector("#nqa-chat .nqa-a[data-status=writing]")
+        card = page.open_citation(1)
+        key = card.get_attribute("data-for")
+    finally:
+        gate.set()
+    page.answer(n)  # re-rendered many times meanwhile
+    assert card.is_visible() and card.get_attribute("data-for") == key
+    assert "Keir Starmer" in card.locator("mark").inner_text()
