@@ -256,7 +256,7 @@ class Exchange:
     """One question of a session's conversation and what became of it."""
 
     question: str
-    status: Literal["searching", "writing", "done", "failed", "stopped"] = "searching"
+    status: Literal["queued", "searching", "writing", "done", "failed", "stopped"] = "queued"
     draft: str = ""  # the model's text so far, while it writes
     passages: list[Hit] = field(default_factory=list)
     answer: Answer | None = None
@@ -317,7 +317,9 @@ def _answer_details_html(a: Answer) -> str:
 def exchange_html(ex: Exchange, turn: int) -> str:
     """One question and its answer (or its progress, abstention or error)."""
     q = f'<div class="nqa-q"><div class="nqa-q-bubble">{esc(ex.question)}</div></div>'
-    if ex.status == "searching":
+    if ex.status == "queued":
+        a = '<div class="nqa-a nqa-pending" data-status="queued"><div class="nqa-a-label">Answer</div><div class="nqa-a-body"><span class="nqa-dots">Waiting for a free answer slot</span></div></div>'
+    elif ex.status == "searching":
         a = '<div class="nqa-a nqa-pending" data-status="searching"><div class="nqa-a-label">Answer</div><div class="nqa-a-body"><span class="nqa-dots">Searching the articles</span></div></div>'
     elif ex.status == "writing":
         body = markers_html(ex.draft, None, turn) if ex.draft else '<span class="nqa-dots">Reading the passages</span>'
@@ -426,7 +428,9 @@ def sources_html(ex: Exchange | None) -> str:
         return f'<div class="nqa-sources">{title}<div class="nqa-panel-empty">The passages used for an answer appear here.</div></div>'
     passages = ex.answer.passages if ex.answer is not None else ex.passages
     if not passages:
-        msg = "Searching the articles…" if ex.status == "searching" else "No passages were found for this question."
+        msg = {
+            "queued": "Waiting for a free answer slot…", "searching": "Searching the articles…",
+        }.get(ex.status, "No passages were found for this question.")
         return f'<div class="nqa-sources">{title}<div class="nqa-panel-empty">{esc(msg)}</div></div>'
     cited = {c.chunk_id: c for c in (ex.answer.citations if ex.answer else [])}
     show_all = ex.answer is not None and bool(ex.answer.error)
@@ -589,36 +593,48 @@ class _Handlers:
         self.settings = assistant.settings
 
     # ------------------------------------------------------------------ chat
-    def respond(self, question, conv, k, language, source, date_from, date_to) -> Iterator[tuple]:
-        """Stream one answer into the session's conversation. Yields (chat, sources, state, question box,
-        send button, stop button)."""
+    def accept(self, question, conv) -> tuple:
+        """Put the question into the conversation at once (not queued): the user sees it while the
+        answer waits for its turn. Returns (chat, sources, state, question box, send, stop)."""
         question = (question or "").strip()
-        conv = list(conv or [])
         if not question:
             gr.Warning("Type a question first.")
-            yield (gr.skip(),) * 6
-            return
-        for old in conv:  # an answer the user stopped stays as far as it got
-            if not old.finished:
-                old.status = "stopped"
-        ex = Exchange(question=question)
+            return (gr.skip(),) * 6
+        conv = list(conv or [])
+        if any(not e.finished for e in conv):  # one answer at a time per conversation
+            gr.Warning("Wait for the answer to finish, or press Stop.")
+            return (gr.skip(),) * 6
+        ex = Exchange(question=question, status="queued")
         conv.append(ex)
-        busy = (gr.Button(visible=False), gr.Button(visible=True))
-        yield (conversation_html(conv), sources_html(ex), conv, "", *busy)
+        return conversation_html(conv), sources_html(ex), conv, "", gr.Button(visible=False), gr.Button(visible=True)
+
+    def respond(self, conv, k, language, source, date_from, date_to) -> Iterator[tuple]:
+        """Stream the answer to the question ``accept`` queued. Yields (chat, sources, state)."""
+        conv = list(conv or [])
+        if not conv or conv[-1].status != "queued":
+            yield gr.skip(), gr.skip(), gr.skip()
+            return
+        ex = conv[-1]
+        question = ex.question
+        ex.status = "searching"
+        yield conversation_html(conv), gr.skip(), conv
         history = [Turn(e.question, e.answer.text) for e in conv[:-1] if e.answer is not None and not e.answer.error]
         last = 0.0
+        events = None
         try:
             events = self.assistant.stream(question, history, k=_k(k), filters=_filters(language, source, date_from, date_to))
             for ev in events:
+                if ex.status == "stopped":  # Stop was pressed (stop() shares this Exchange): end here, quietly
+                    return
                 if ev.kind == "passages":
                     ex.passages, ex.status = list(ev.passages or []), "writing"
-                    yield (conversation_html(conv), sources_html(ex), conv, gr.skip(), gr.skip(), gr.skip())
+                    yield conversation_html(conv), sources_html(ex), conv
                 elif ev.kind == "token":
                     ex.draft, ex.status = ev.text, "writing"
                     now = time.monotonic()
                     if now - last >= STREAM_EVERY_S:
                         last = now
-                        yield (conversation_html(conv), gr.skip(), conv, gr.skip(), gr.skip(), gr.skip())
+                        yield conversation_html(conv), gr.skip(), conv
                 elif ev.kind == "answer":
                     ex.answer, ex.status = ev.answer, "done"
         except AssistantError as e:
@@ -627,9 +643,18 @@ class _Handlers:
             log.exception("answering %r failed", question)
             ex.status, ex.error_kind = "failed", "internal"
             ex.error = f"the answer failed with an internal error ({type(e).__name__}: {str(e)[:200]})"
+        finally:
+            if events is not None:
+                events.close()  # stops the model's generation when the answer was stopped or cancelled
+        if ex.status == "stopped":
+            return
         if ex.status != "done" and ex.status != "failed":
             ex.status, ex.error, ex.error_kind = "failed", "the answer stream ended without an answer", "internal"
-        yield (conversation_html(conv), sources_html(ex), conv, gr.skip(), gr.Button(visible=True), gr.Button(visible=False))
+        yield conversation_html(conv), sources_html(ex), conv
+
+    def idle(self):
+        """Send button back, stop button away: after an answer (or a failed accept)."""
+        return gr.Button(visible=True), gr.Button(visible=False)
 
     def stop(self, conv):
         conv = list(conv or [])
@@ -784,17 +809,24 @@ def build_app(assistant) -> gr.Blocks:
         refresh_outputs = [header, info, articles, source]
         app.load(h.refresh, [source], refresh_outputs, api_visibility="private", queue=False, show_progress="hidden")
 
-        chat_inputs = [conv, k, language, source, date_from, date_to]
-        chat_outputs = [chat, sources, conv, question, send, stop]
-        answer_opts = dict(concurrency_id="answer", api_visibility="private")
-        runs = [
-            question.submit(h.respond, [question, *chat_inputs], chat_outputs, **answer_opts),
-            send.click(h.respond, [question, *chat_inputs], chat_outputs, **answer_opts),
-        ]
+        search_inputs = [conv, k, language, source, date_from, date_to]
+        accepted = [chat, sources, conv, question, send, stop]
+        runs = []
+
+        def ask_on(trigger, fn, inputs):
+            # Accepting is instant and per session; answering is queued (settings.ui.concurrency at once).
+            ev = trigger(fn, inputs, accepted, queue=False, api_visibility="private", show_progress="hidden")
+            answer = ev.then(h.respond, search_inputs, [chat, sources, conv], concurrency_id="answer",
+                             api_visibility="private", show_progress="hidden")
+            answer.then(h.idle, None, [send, stop], queue=False, api_visibility="private", show_progress="hidden")
+            runs.append(answer)
+
+        ask_on(question.submit, h.accept, [question, conv])
+        ask_on(send.click, h.accept, [question, conv])
         for btn, q in zip(example_buttons, EXAMPLES):
-            runs.append(btn.click(functools.partial(h.respond, q), chat_inputs, chat_outputs, **answer_opts))
+            ask_on(btn.click, functools.partial(h.accept, q), [conv])
         stop.click(h.stop, [conv], [chat, conv, send, stop], cancels=runs, api_visibility="private", queue=False)
-        new.click(h.new_conversation, None, chat_outputs, cancels=runs, api_visibility="private", queue=False)
+        new.click(h.new_conversation, None, accepted, cancels=runs, api_visibility="private", queue=False)
         ingest.click(
             h.ingest, [files, folder, source], [report, *refresh_outputs, files],
             concurrency_id="ingest", concurrency_limit=1, api_visibility="private", show_progress_on=[report],

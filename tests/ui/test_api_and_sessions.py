@@ -71,8 +71,12 @@ def test_two_sessions_get_their_own_answers(url, new_page, gate, artifacts):
         n_en = en.submit("What did the weather report say?")
         de.page.wait_for_selector("#nqa-chat .nqa-a[data-status=writing]")
         en.page.wait_for_selector("#nqa-chat .nqa-a[data-status=writing]")
-        # a third client, through the API, queues behind them
+        # a third client, through the API, and a third browser session queue behind them; the
+        # session sees its question at once, waiting for a free slot
         job = Client(url, verbose=False).submit("Schloss Trump die Entsendung von US-Truppen aus?", api_name="/ask")
+        third = new_page(url)
+        n_third = third.submit("Wo traf Trump am Freitag Putin?")
+        third.page.wait_for_selector("#nqa-chat .nqa-a[data-status=queued]")
     finally:
         gate.set()
     a_de, a_en = de.answer(n_de).inner_text(), en.answer(n_en).inner_text()
@@ -82,6 +86,7 @@ def test_two_sessions_get_their_own_answers(url, new_page, gate, artifacts):
     assert "weather" not in de.page.locator("#nqa-chat").inner_text()
     assert "Wer nimmt" not in en.page.locator("#nqa-chat").inner_text()
     assert "Entsendung von US-Streitkräften" in job.result(timeout=60)["text"]
+    assert "Anchorage" in third.answer(n_third).inner_text() and third.turns() == 1
     # each session's sources belong to its own answer
     assert "Keir Starmer" in de.sources().locator(".nqa-cited").inner_text()
     assert "weather report" in en.sources().locator(".nqa-cited").inner_text()
