@@ -266,6 +266,7 @@ def score_answer(q, answer: Answer, gold: Gold) -> dict:
     row: dict = {
         "text": text,
         "abstained": bool(answer.abstained),
+        "model_called": bool(answer.raw_text),  # False: the relevance gate abstained before the model ran
         "grounded": bool(answer.grounded),
         "language": answer.language,
         "language_ok_declared": answer.language == q.language,
@@ -329,6 +330,7 @@ def answer_metrics(rows: list[dict]) -> dict:
         "cited_gold_rate": _mean(r.get("cited_gold") for r in ans),
         "context_recall": _mean(r["context_hit"] for r in ans),
         "grounded_rate": _mean(r["grounded"] for r in answered),
+        "abstained_before_model": sum(1 for r in ok if r["abstained"] and not r["model_called"]),
         "first_token_s": timing_stats([r["first_token_s"] for r in ok]),
         "total_s": timing_stats([r["total_s"] for r in ok]),
     }
@@ -349,6 +351,8 @@ def _answer_breakdown(rows: list[dict], key: str) -> dict:
             "token_f1": _mean(r["f1"] for r in ans),
             "abstained": _mean(r["abstained"] for r in ok),
             "language_match": _mean(r["language_ok"] for r in ok),
+            "context_recall": _mean(r["context_hit"] for r in ans),
+            "cited_gold_rate": _mean(r.get("cited_gold") for r in ans),
         }
     return out
 

@@ -134,16 +134,19 @@ def markdown(results: dict) -> str:
             f"| language (declared / detected) | {_fmt(a['language_match_declared'])} / {_fmt(a['language_match_detected'])} |",
             f"| dangling markers | {a['dangling_markers']} |",
             f"| context recall | {_fmt(a['context_recall'])} |",
+            f"| abstained before the model ran | {a.get('abstained_before_model', '–')} |",
             f"| grounded (of answered) | {_fmt(a['grounded_rate'])} |",
             f"| errors | {a['errors']} |",
         ]
         for path, label in TIMINGS:
             lines.append(f"| {label} | {_fmt(_get(a, path), 2)} |")
-        lines += ["", "| kind | n | correct | fact recall | token F1 | abstained | language |",
-                  "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
-        for name, k in a["by_kind"].items():
-            lines.append(f"| {name} | {k['n']} | {_fmt(k['correct'])} | {_fmt(k['fact_recall'])} | {_fmt(k['token_f1'])} | "
-                         f"{_fmt(k['abstained'])} | {_fmt(k['language_match'])} |")
+        for title, groups in (("kind", a["by_kind"]), ("question language", a.get("by_language", {}))):
+            lines += ["", f"| {title} | n | correct | fact recall | token F1 | abstained | language | context recall | cited gold |",
+                      "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+            for name, k in groups.items():
+                lines.append(f"| {name} | {k['n']} | {_fmt(k['correct'])} | {_fmt(k['fact_recall'])} | {_fmt(k['token_f1'])} | "
+                             f"{_fmt(k['abstained'])} | {_fmt(k['language_match'])} | {_fmt(k.get('context_recall'))} | "
+                             f"{_fmt(k.get('cited_gold_rate'))} |")
     misses = [q for q in results["questions"] if "rank" in q and q["rank"] != 1]
     wrong = [q for q in results["questions"] if q.get("answer") and not q["answer"].get("correct")]
     if misses:
@@ -213,8 +216,8 @@ def write_outputs(results: dict, out_dir: Path, plot_with: list[dict] | None = N
     """Write ``<run id>.json``, ``.md`` and ``.png`` into ``out_dir``; the plot also shows ``plot_with``."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    base = out_dir / results["run"]["id"]
-    paths = {"json": base.with_suffix(".json"), "markdown": base.with_suffix(".md"), "plot": base.with_suffix(".png")}
+    rid = results["run"]["id"]  # may hold dots (qwen2.5-…), so no with_suffix
+    paths = {"json": out_dir / f"{rid}.json", "markdown": out_dir / f"{rid}.md", "plot": out_dir / f"{rid}.png"}
     paths["json"].write_text(json.dumps(results, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     paths["markdown"].write_text(markdown(results), encoding="utf-8")
     plot_runs([*(plot_with or []), results], paths["plot"])

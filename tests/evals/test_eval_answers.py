@@ -109,6 +109,7 @@ def test_answer_metrics_aggregate():
     assert m["dangling_markers"] == 1
     assert m["sentences"] == {"supported": 1, "unsupported": 1, "uncited": 1}
     assert m["sentence_support_rate"] == pytest.approx(1 / 3)
+    assert m["abstained_before_model"] == 2  # hand-made answers carry no raw model text
     assert m["cited_gold_rate"] == 1.0  # of the two cited answers to answerable questions, both cite the gold
     assert m["first_token_s"]["n"] == 3 and m["first_token_s"]["p50"] == 2.0
     assert m["total_s"]["p50"] == 3.0
