@@ -114,6 +114,7 @@ def markdown(results: dict) -> str:
         lines.append(f"- Answer model `{', '.join(r['models']['llm'] or [])}`; prompt variant `{s['answering']['prompt_variant']}`; "
                      f"context passages {s['answering']['context_passages']}; min relevance {s['answering']['min_relevance']}")
     lines.append("- Prompt hashes: " + ", ".join(f"`{k}` {v}" for k, v in r["prompt_hashes"].items()))
+    lines += [f"- Note: {n}" for n in r.get("notes", [])]
     lines += ["", "## Retrieval", "",
               "A chunk is relevant when it holds at least half of the gold passage (or belongs to the gold article).", ""]
     lines += _retrieval_table("language pair", {"all": ret["overall"], **ret["by_pair"]})
