@@ -601,9 +601,9 @@ class _Handlers:
             gr.Warning("Type a question first.")
             return (gr.skip(),) * 6
         conv = list(conv or [])
-        if any(not e.finished for e in conv):  # one answer at a time per conversation
-            gr.Warning("Wait for the answer to finish, or press Stop.")
-            return (gr.skip(),) * 6
+        for old in conv:  # one answer at a time per conversation: a new question stops the running one
+            if not old.finished:
+                old.status = "stopped"
         ex = Exchange(question=question, status="queued")
         conv.append(ex)
         return conversation_html(conv), sources_html(ex), conv, "", gr.Button(visible=False), gr.Button(visible=True)
@@ -652,9 +652,11 @@ class _Handlers:
             ex.status, ex.error, ex.error_kind = "failed", "the answer stream ended without an answer", "internal"
         yield conversation_html(conv), sources_html(ex), conv
 
-    def idle(self):
-        """Send button back, stop button away: after an answer (or a failed accept)."""
-        return gr.Button(visible=True), gr.Button(visible=False)
+    def idle(self, conv):
+        """After an answer run: the send button back and the stop button away, unless another
+        answer of this conversation is still on its way."""
+        busy = any(not e.finished for e in conv or [])
+        return gr.Button(visible=not busy), gr.Button(visible=busy)
 
     def stop(self, conv):
         conv = list(conv or [])
@@ -816,9 +818,11 @@ def build_app(assistant) -> gr.Blocks:
         def ask_on(trigger, fn, inputs):
             # Accepting is instant and per session; answering is queued (settings.ui.concurrency at once).
             ev = trigger(fn, inputs, accepted, queue=False, api_visibility="private", show_progress="hidden")
+            # "multiple": a question asked while an answer runs must still get its own run (the running
+            # one sees it was stopped and ends).
             answer = ev.then(h.respond, search_inputs, [chat, sources, conv], concurrency_id="answer",
-                             api_visibility="private", show_progress="hidden")
-            answer.then(h.idle, None, [send, stop], queue=False, api_visibility="private", show_progress="hidden")
+                             api_visibility="private", show_progress="hidden", trigger_mode="multiple")
+            answer.then(h.idle, [conv], [send, stop], queue=False, api_visibility="private", show_progress="hidden")
             runs.append(answer)
 
         ask_on(question.submit, h.accept, [question, conv])

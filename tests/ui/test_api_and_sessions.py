@@ -123,3 +123,21 @@ def test_a_pinned_citation_stays_open_while_the_next_answer_streams(url, new_pag
     page.answer(n)  # re-rendered many times meanwhile
     assert card.is_visible() and card.get_attribute("data-for") == key
     assert "Keir Starmer" in card.locator("mark").inner_text()
+
+
+def test_a_new_question_stops_the_running_answer(url, new_page, gate):
+    page = new_page(url)
+    gate.clear()
+    try:
+        page.submit("Wer nimmt an den Gesprächen teil?")
+        page.page.wait_for_selector("#nqa-chat .nqa-a[data-status=writing]")
+        n = page.submit("What did the weather report say?")
+        page.page.wait_for_selector(f"#nqa-chat .nqa-turn[data-turn='{n}'] .nqa-a")
+    finally:
+        gate.set()
+    assert "The report mentioned" in page.answer(n).inner_text()
+    first = page.page.locator("#nqa-chat .nqa-turn[data-turn='1'] .nqa-a")
+    assert first.get_attribute("data-status") == "stopped" and "Keir Starmer" not in first.inner_text()
+    assert page.turns() == 2
+    page.page.locator("#nqa-send").wait_for(state="visible")
+    assert not page.page.locator("#nqa-stop").is_visible()
