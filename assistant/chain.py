@@ -62,35 +62,38 @@ def _to_template(p: Prompt) -> ChatPromptTemplate:
     return ChatPromptTemplate.from_messages([*messages, ("human", p.user)])
 
 
-def trim_passage(hit: Hit, question: str, max_tokens: int) -> Hit:
-    """Keep the contiguous run of sentences that shares most words with the question, within
-    ``max_tokens``; offsets stay exact so that citations still point into the article."""
+_SENTENCE = re.compile(r"[^.!?\n]+[.!?]?[\"”“»]?\s*")
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    return [m.span() for m in _SENTENCE.finditer(text) if m.group(0).strip()]
+
+
+def trim_passage(hit: Hit, scores: list[float], max_tokens: int) -> Hit:
+    """Keep a contiguous run of the passage's sentences within ``max_tokens``: start at the sentence
+    that scores best for the question and grow towards the better-scoring neighbour. ``scores`` has
+    one value per ``sentence_spans(hit.text)``. Offsets stay exact, so citations still point into
+    the article."""
     text = hit.text
-    if count_tokens(text) <= max_tokens:
+    spans = sentence_spans(text)
+    if count_tokens(text) <= max_tokens or len(spans) < 2:
         return hit
-    spans = [m.span() for m in re.finditer(r"[^.!?\n]+[.!?]?[\"”“»]?\s*", text)]
-    if not spans:
-        return hit
-    qwords = {w.lower() for w in re.findall(r"\w{4,}", question)}
-    best: tuple[float, int, int] | None = None
-    for i in range(len(spans)):
-        tokens = 0
-        score = 0.0
-        for j in range(i, len(spans)):
-            piece = text[spans[j][0] : spans[j][1]]
-            tokens += count_tokens(piece)
-            if tokens > max_tokens and j > i:
-                break
-            score += len(qwords & {w.lower() for w in re.findall(r"\w{4,}", piece)})
-            if best is None or score > best[0]:
-                best = (score, spans[i][0], spans[j][1])
-    assert best is not None
-    s, e = best[1], best[2]
+    tokens = [count_tokens(text[a:b]) for a, b in spans]
+    best = max(range(len(spans)), key=lambda i: scores[i])
+    lo = hi = best
+    used = tokens[best]
+    while True:
+        options = [i for i in (lo - 1, hi + 1) if 0 <= i < len(spans) and used + tokens[i] <= max_tokens]
+        if not options:
+            break
+        i = max(options, key=lambda j: scores[j])
+        used += tokens[i]
+        lo, hi = min(lo, i), max(hi, i)
+    s, e = spans[lo][0], spans[hi][1]
     while e > s and text[e - 1].isspace():
         e -= 1
     c = hit.chunk
-    chunk = replace(c, text=text[s:e], start=c.start + s, end=c.start + e)
-    return replace(hit, chunk=chunk)
+    return replace(hit, chunk=replace(c, text=text[s:e], start=c.start + s, end=c.start + e))
 
 
 def format_context(passages: list[Hit]) -> str:
@@ -151,8 +154,26 @@ class AnswerChain:
     def assemble(self, inputs: dict) -> dict:
         a = self.settings.answering
         chosen = inputs["hits"][: a.context_passages]
-        passages = [trim_passage(h, inputs["standalone"], a.passage_max_tokens) for h in chosen]
+        scores = self.sentence_scores(inputs["standalone"], chosen, a.passage_max_tokens)
+        passages = [trim_passage(h, sc, a.passage_max_tokens) for h, sc in zip(chosen, scores)]
         return {**inputs, "passages": passages, "context": format_context(passages)}
+
+    def sentence_scores(self, question: str, hits: list[Hit], max_tokens: int) -> list[list[float]]:
+        """Similarity of each sentence of each (over-long) passage to the question, by the store's
+        embedder: it works across languages, where word overlap does not (English question, German
+        passage). One batch for all sentences."""
+        spans = [sentence_spans(h.text) if count_tokens(h.text) > max_tokens else [] for h in hits]
+        texts = [h.text[a:b] for h, sp in zip(hits, spans) for a, b in sp]
+        if not texts:
+            return [[] for _ in hits]
+        emb = self.store.embedder
+        q = emb.embed([question], "query")[0]
+        sims = (emb.embed(texts, "passage") @ q).tolist()
+        out, i = [], 0
+        for sp in spans:
+            out.append(sims[i : i + len(sp)])
+            i += len(sp)
+        return out
 
     @property
     def prepare(self):

@@ -87,18 +87,27 @@ class Store(_Section):
 
 class Retrieval(_Section):
     k: int = Field(default=5, ge=1, le=50, description="Passages returned by a search.")
-    candidates: int = Field(default=40, ge=1, le=500, description="Candidates taken from each side before fusion.")
+    candidates: int = Field(default=100, ge=1, le=500, description="Candidates taken from each side before fusion.")
+    ann_depth: int = Field(
+        default=400, ge=1, le=2000,
+        description="Neighbours asked from Chroma's HNSW index; its recall of the true top candidates rises with this.",
+    )
     mode: Literal["hybrid", "dense", "lexical"] = Field(default="hybrid", description="Retrieval mode.")
-    rrf_k: int = Field(default=60, ge=1, description="Reciprocal-rank-fusion constant.")
     lexical_weight: float = Field(
-        default=0.5, ge=0.0, le=5.0, description="Weight of the lexical ranking when query and passage share a language."
+        default=0.05, ge=0.0, le=5.0,
+        description="Hybrid score = e5 cosine + this x BM25 / (best BM25 of the query), when query and passage share a language.",
     )
     lexical_weight_crosslingual: float = Field(
-        default=0.1,
+        default=0.02,
         ge=0.0,
         le=5.0,
-        description="Weight of the lexical ranking when the passage is in another language than the query "
+        description="The same weight when the passage is in another language than the query "
         "(BM25 is weak across languages and must not drown the dense side).",
+    )
+    per_article: int = Field(
+        default=1, ge=0, le=50,
+        description="Most chunks of one article among the k hits before others fill up (0 = no limit); "
+        "k hits then cover k articles where the index has them.",
     )
 
 
@@ -120,7 +129,7 @@ class LLM(_Section):
 
 class Answering(_Section):
     context_passages: int = Field(default=3, ge=1, le=10, description="Passages put into the prompt.")
-    passage_max_tokens: int = Field(default=80, ge=20, le=1000, description="Longest passage text in the prompt (cl100k tokens).")
+    passage_max_tokens: int = Field(default=110, ge=20, le=1000, description="Longest passage text in the prompt (cl100k tokens).")
     min_relevance: float = Field(
         default=0.75,
         ge=0.0,
