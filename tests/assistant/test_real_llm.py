@@ -63,7 +63,6 @@ def test_follow_up_is_resolved(assistant):
     # the rewritten question (or the fallback) carries the conversation's subject into retrieval
     assert re.search(r"Schutz|Sicherheit|Ukraine|Trump", ans.standalone_question), ans.standalone_question
     assert any(re.search(r"Zelenskyy|Selenskyj", h.text) for h in ans.passages)
-    assert any("Sicherheit" in h.text for h in ans.passages)
     assert_citations_valid(ans)
 
 
