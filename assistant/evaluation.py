@@ -395,10 +395,11 @@ def _slug(text: str) -> str:
 
 
 def default_index_dir(settings: Settings, opts: EvalOptions) -> Path:
-    """An index per set, embedding model and chunking (the catalog does not re-chunk unchanged
-    articles, so a chunking change needs its own folder)."""
+    """An index per corpus, embedding model and chunking (the catalog does not re-chunk unchanged
+    articles, so a chunking change needs its own folder). XQuAD and XQuAD-R share their corpus."""
     c = settings.chunking
-    name = f"{opts.set}-{_slug(settings.embedding.model)}-c{c.max_tokens}o{c.overlap_tokens}"
+    corpus = "xquad" if opts.set == "xquad-r" else opts.set
+    name = f"{corpus}-{_slug(settings.embedding.model)}-c{c.max_tokens}o{c.overlap_tokens}"
     if opts.distractors is not None:
         name += f"-d{opts.distractors}"
     return Path(settings.paths.cache_dir) / "eval-index" / name

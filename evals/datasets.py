@@ -6,8 +6,9 @@ Every set is a corpus (files that ``Store.ingest`` reads) plus question records 
   passage of the article; a retrieved chunk is relevant when it holds (most of) that passage.
 - ``xquad``: the German XQuAD paragraphs, asked in German (de->de) and in English (en->de). Gold is
   the paragraph (article level).
-- ``xquad-r``: the same questions; gold is the sentence that holds the answer (XQuAD-R's sentence
-  boundaries), so relevance is judged per chunk, as for the seed set.
+- ``xquad-r``: the same questions; gold is the sentence that holds the answer span (XQuAD-R's
+  sentence boundaries) or another sentence of the paragraph that repeats the answer, so relevance
+  is judged per chunk, as for the seed set.
 - ``mlqa``: MLQA de-de dev, native German Wikipedia paragraphs, German questions; article level.
 
 The public sets get the 10kGNAD news articles as distractors (all 1,028 unless ``distractors`` says
@@ -181,19 +182,23 @@ def _xquad_answers(path: Path) -> dict[str, list[str]]:
     }
 
 
-def _xquad_r_sentences(path: Path) -> dict[str, str]:
-    """question id -> the sentence(s) of its paragraph that hold the answer span."""
+def _xquad_r_sentences(path: Path) -> dict[str, tuple[str, ...]]:
+    """question id -> the sentence(s) of its paragraph that hold the answer span, plus every other
+    sentence of the paragraph that repeats the answer (a chunk with either answers the question)."""
     data = json.loads(path.read_text(encoding="utf-8"))["data"]
-    out: dict[str, str] = {}
+    out: dict[str, tuple[str, ...]] = {}
     for art in data:
         for par in art["paragraphs"]:
-            breaks = par["sentence_breaks"]
+            ctx, breaks = par["context"], par["sentence_breaks"]
             for qa in par["qas"]:
                 a = qa["answers"][0]
                 first, last = a["answer_start"], a["answer_start"] + max(len(a["text"]), 1) - 1
                 covering = [(s, e) for s, e in breaks if s <= last and first < e]
-                if covering:
-                    out[qa["id"]] = par["context"][covering[0][0] : covering[-1][1]].strip()
+                if not covering:
+                    continue
+                spans = [ctx[covering[0][0] : covering[-1][1]].strip()]
+                spans += [ctx[s:e].strip() for s, e in breaks if a["text"] in ctx[s:e] and (s, e) not in covering]
+                out[qa["id"]] = tuple(dict.fromkeys(sp for sp in spans if sp))
     return out
 
 
@@ -216,14 +221,14 @@ def _public_set(name: str, work_dir: Path, distractors: int | None) -> EvalSet:
         de_qs, en_qs = [], []
         for i in order:
             d, e = qde[i], qen[i]
-            passage = sentences.get(d.id)
+            passages = sentences.get(d.id, ())
             de_qs.append(EvalQuestion(
                 id=f"{d.id}-de", question=d.text, language="de", kind="de",
-                gold_facts=(tuple(dict.fromkeys(ans_de[d.id])),), gold_passages=(passage,) if passage else (), gold_article=d.gold,
+                gold_facts=(tuple(dict.fromkeys(ans_de[d.id])),), gold_passages=passages, gold_article=d.gold,
             ))
             en_qs.append(EvalQuestion(
                 id=f"{e.id}-en", question=e.text, language="en", kind="crosslingual",
-                gold_facts=(tuple(dict.fromkeys(ans_en[e.id] + ans_de[d.id])),), gold_passages=(passage,) if passage else (), gold_article=e.gold,
+                gold_facts=(tuple(dict.fromkeys(ans_en[e.id] + ans_de[d.id])),), gold_passages=passages, gold_article=e.gold,
             ))
         questions = _interleave(de_qs, en_qs)
     elif name == "mlqa":
