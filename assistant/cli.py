@@ -74,8 +74,8 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
 
     sub.add_parser("eval", help="run an evaluation set (see `assistant eval --help`)", add_help=False)
-    p = sub.add_parser("bench", help="run a benchmark: retrieval | ingest | latency | answer")
-    p.add_argument("name", choices=["retrieval", "ingest", "latency", "answer"])
+    p = sub.add_parser("bench", help="run a benchmark: retrieval | ingest | latency | answer | load")
+    p.add_argument("name", choices=["retrieval", "ingest", "latency", "answer", "load"])
     p.add_argument("rest", nargs=argparse.REMAINDER)
     return ap
 
