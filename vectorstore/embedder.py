@@ -49,7 +49,7 @@ class SentenceTransformerEmbedder:
 
     ``prompts`` maps kind -> prompt name in the model's config (e5: query/passage); models without
     prompts embed both kinds the same way. With ``quantize`` the linear layers run as dynamic int8
-    (about 2x faster on CPU; recall measured in benchmarks/).
+    (~1.6x faster on CPU, at 0.9-2.4 points of e5 recall@5; benchmarks/results/retrieval.md).
     """
 
     #: query batches up to this size run on one torch thread (see ``embed``)
