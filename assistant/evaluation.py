@@ -265,6 +265,7 @@ def score_answer(q, answer: Answer, gold: Gold) -> dict:
     detected = detect_language(body, default=q.language) if body else q.language
     row: dict = {
         "text": text,
+        "raw_text": answer.raw_text,  # what the model wrote before the checks (why an answer was dropped)
         "abstained": bool(answer.abstained),
         "model_called": bool(answer.raw_text),  # False: the relevance gate abstained before the model ran
         "grounded": bool(answer.grounded),
