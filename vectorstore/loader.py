@@ -72,7 +72,8 @@ def load_file(path: Path, max_bytes: int = 5_000_000) -> LoadResult:
         raise ArticleError(path, f"unsupported file type {suffix or '(none)'}; use one of {', '.join(sorted(SUFFIXES))}")
     try:
         size = path.stat().st_size
-        if size > max_bytes:
+        # A JSONL export holds many articles: the limit applies to each record (line) instead.
+        if size > max_bytes and suffix != ".jsonl":
             raise ArticleError(
                 path, f"file is too large ({size / 1e6:.3g} MB > {max_bytes / 1e6:.3g} MB; raise chunking.max_article_mb)"
             )
@@ -90,7 +91,7 @@ def load_file(path: Path, max_bytes: int = 5_000_000) -> LoadResult:
     if suffix in HTML_SUFFIXES:
         art, w = _parse_html(text, path, key)
         return LoadResult([art], [], warnings + w)
-    res = _parse_json(text, path, suffix == ".jsonl")
+    res = _parse_json(text, path, suffix == ".jsonl", max_bytes)
     res.warnings[:0] = warnings
     return res
 
@@ -215,7 +216,7 @@ def _parse_html(text: str, path: Path, key: str) -> tuple[Article, list[str]]:
     return _make_article({"title": title}, body, path, key, None, warnings), warnings
 
 
-def _parse_json(text: str, path: Path, lines: bool) -> LoadResult:
+def _parse_json(text: str, path: Path, lines: bool, max_bytes: int | None = None) -> LoadResult:
     arts: list[Article] = []
     errors: list[ArticleError] = []
     warnings: list[str] = []
@@ -224,6 +225,10 @@ def _parse_json(text: str, path: Path, lines: bool) -> LoadResult:
     if lines:
         for n, line in enumerate(text.splitlines(), 1):
             if not line.strip():
+                continue
+            if max_bytes is not None and len(line) * 4 > max_bytes and len(line.encode("utf-8")) > max_bytes:
+                errors.append(ArticleError(path, f"record is too large ({len(line.encode('utf-8')) / 1e6:.3g} MB > "
+                                           f"{max_bytes / 1e6:.3g} MB; raise chunking.max_article_mb)", line=n))
                 continue
             try:
                 records.append((n, json.loads(line)))

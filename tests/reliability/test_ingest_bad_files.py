@@ -217,3 +217,24 @@ def test_duplicate_ids_in_one_jsonl_file_do_not_leave_orphans(store, tmp_path):
     state = assert_consistent(store)
     assert sorted(a["title"] for a in store.articles()) == ["Anderes", "Erste Fassung"]
     assert len(state["articles"]) == 2
+
+
+def test_large_jsonl_export_is_embedded_in_batches_and_limits_each_record(tmp_path):
+    """A JSONL export bigger than chunking.max_article_mb is fine: the limit applies per record. Its
+    articles are embedded and committed batch by batch inside the file (bounded memory, progress)."""
+    records = [{"id": f"a{i}", "title": f"Meldung {i}", "text": f"Die Stadt {i} baut eine neue Brücke über den Fluss {i}. " * 3}
+               for i in range(300)]
+    records.insert(150, {"id": "big", "title": "Zu groß", "text": "Ein langer Satz über den Hafen. " * 3000})
+    path = tmp_path / "c" / "export.jsonl"
+    path.parent.mkdir(parents=True)
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in records) + "\n", encoding="utf-8")
+    assert path.stat().st_size > 50_000
+    s = open_store(make_settings(tmp_path / "i", **{"chunking.max_article_mb": 0.05}), embedder=HashEmbedder(256))
+    calls: list[tuple[int, int, int]] = []
+    rep = s.ingest([path], progress=lambda *a: calls.append(a))
+    assert len(rep.added) == 300
+    assert len(rep.failed) == 1 and ":151" in rep.failed[0][1] + rep.failed[0][0] and "too large" in rep.failed[0][1]
+    mid_file = [c for c in calls if c[0] == 0]  # progress reported while still inside the one file
+    assert len(mid_file) >= 2 and mid_file[0][2] < mid_file[-1][2] < rep.chunks_added
+    assert_consistent(s)
+    s.close()
