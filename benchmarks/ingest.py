@@ -113,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
         common.write_jsonl(corpus / "10kgnad.jsonl", news)
 
         embedder = make_embedder(e.model, cache_dir=Path(settings.paths.cache_dir), quantize=e.quantize,
-                                 batch_size=e.batch_size, threads=e.threads)
+                                 batch_size=e.batch_size, threads=e.threads, second_weight=e.second_weight)
         with Phase("model load") as ph:
             embedder.embed(["warm up"], "passage")
         results["model_load_seconds"] = round(ph.wall, 2)

@@ -50,6 +50,9 @@ class QueryMemo:
         self.name = inner.name
         self._memo: dict[str, np.ndarray] = {}
 
+    def __getattr__(self, attr):  # score_scale, primary_similarity of a fused embedder
+        return getattr(self.inner, attr)
+
     def embed(self, texts, kind="passage"):
         if kind != "query" or len(texts) != 1:
             return self.inner.embed(texts, kind)
@@ -91,7 +94,7 @@ def fp32_check(store, indexed, settings, questions: dict[str, list[Question]], g
 
     e = settings.embedding
     other = make_embedder(e.model, cache_dir=Path(settings.paths.cache_dir), quantize=not e.quantize,
-                          batch_size=e.batch_size, threads=e.threads)
+                          batch_size=e.batch_size, threads=e.threads, second_weight=e.second_weight)
     chunks = [c for c in store.catalog.chunks(store.catalog.chunk_ids()).values() if c.article_id in keep]
     ids = [c.id for c in chunks]
     got = store.dense._col.get(ids=ids, include=["embeddings"])
@@ -136,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = common.settings_for(index_dir, args.cache_dir)
     e = settings.embedding
     embedder = QueryMemo(make_embedder(e.model, cache_dir=Path(settings.paths.cache_dir), quantize=e.quantize,
-                                       batch_size=e.batch_size, threads=e.threads))
+                                       batch_size=e.batch_size, threads=e.threads, second_weight=e.second_weight))
     store = open_store(settings, embedder=embedder)
     try:
         paragraphs, q_de, q_en = common.xquad()

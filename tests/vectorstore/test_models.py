@@ -63,3 +63,26 @@ def test_e5_answers_german_and_english_questions_over_the_seed(seed_store):
     assert any(RUTTE in h.text for h in en), [h.text[:80] for h in en]
     assert de[0].dense_score is not None and de[0].dense_score > 0.8
     assert not seed_store.search("Wer ist der NATO-Generalsekretär?", k=3, filters=Filters(language="en"))
+
+
+def test_default_embedder_fuses_e5_and_use(e5):
+    assert e5.name == "multilingual-e5-small+use-multilingual-v3"
+    q = e5.embed(["Who is the NATO secretary general?"], "query")[0]
+    p = e5.embed([RUTTE, "Der Ölpreis stieg am Montag."], "passage")
+    assert p.shape == (2, 384 + 512)
+    assert np.allclose(np.linalg.norm(p, axis=1), 1.0, atol=1e-4) and abs(np.linalg.norm(q) - 1.0) < 1e-4
+    # The fused score is e5's cosine plus the weighted USE cosine; primary_similarity is e5's alone.
+    a_q, a_p = e5.first.embed(["Who is the NATO secretary general?"], "query")[0], e5.first.embed([RUTTE], "passage")[0]
+    b_q, b_p = e5.second.embed(["Who is the NATO secretary general?"], "query")[0], e5.second.embed([RUTTE], "passage")[0]
+    assert float(p[0] @ q) * e5.score_scale == pytest.approx(float(a_p @ a_q) + e5.weight * float(b_p @ b_q), abs=1e-4)
+    assert float(e5.primary_similarity(q, p[:1])[0]) == pytest.approx(float(a_p @ a_q), abs=1e-4)
+
+
+def test_seed_hits_report_e5_cosine_and_rank_by_the_fused_score(seed_store, e5):
+    hits = seed_store.search("Which NATO secretary general joins the meeting?", k=3, mode="dense")
+    q = e5.embed(["Which NATO secretary general joins the meeting?"], "query")[0]
+    p = e5.embed([h.chunk.embedding_text() for h in hits], "passage")
+    fused = (p @ q) * e5.score_scale
+    assert [h.score for h in hits] == pytest.approx(fused.tolist(), abs=2e-3)
+    assert [h.dense_score for h in hits] == pytest.approx(e5.primary_similarity(q, p).tolist(), abs=2e-3)
+    assert hits[0].score > hits[0].dense_score  # USE adds its (positive) share

@@ -9,6 +9,7 @@ import sqlite3
 import pytest
 
 from assistant.errors import ConfigError, IndexMismatchError, QuestionError
+from tests.conftest import make_settings
 from tests.vectorstore.helpers import EN_BODY, assert_consistent, md, write
 from vectorstore import Filters, open_store
 from vectorstore.chunker import chunk_article
@@ -250,3 +251,33 @@ def test_bad_queries_are_question_errors(store):
     for query, k, match in cases:
         with pytest.raises(QuestionError, match=match):
             store.search(query, k=k)
+
+
+def test_fused_embedder_searches_as_one_index(tmp_path, corpus):
+    """Two models side by side in one Chroma collection: scores are cos_a + w * cos_b, the reported
+    dense score is the first model's cosine, and the index is tagged with both names."""
+    from vectorstore.embedder import FusedEmbedder, make_embedder
+
+    fused = make_embedder("hash-64+hash-128", cache_dir=tmp_path, second_weight=0.5)
+    assert isinstance(fused, FusedEmbedder) and fused.name == "hash-64+hash-128"
+    s = open_store(make_settings(tmp_path / "index", **{"embedding.model": "hash-64+hash-128"}), embedder=fused)
+    s.ingest([corpus])
+    q = "Stadtrat Haushalt Bibliotheken"
+    hits = s.search(q, k=3, mode="dense")
+    a, b = HashEmbedder(64), HashEmbedder(128)
+    texts = [h.chunk.embedding_text() for h in hits]
+    cos_a = a.embed(texts) @ a.embed([q], "query")[0]
+    cos_b = b.embed(texts) @ b.embed([q], "query")[0]
+    assert [h.score for h in hits] == pytest.approx((cos_a + 0.5 * cos_b).tolist(), abs=1e-3)
+    assert [h.dense_score for h in hits] == pytest.approx(cos_a.tolist(), abs=1e-3)
+    assert s.stats()["embedding_model"].startswith("hash-64+hash-128")
+    s.close()
+
+
+@pytest.mark.parametrize("model", ["e5-small+", "+use", "a+b+c"])
+def test_malformed_fused_model_name_is_a_model_error(tmp_path, model):
+    from assistant.errors import ModelError
+    from vectorstore.embedder import make_embedder
+
+    with pytest.raises(ModelError, match="embedding.model"):
+        make_embedder(model, cache_dir=tmp_path)
