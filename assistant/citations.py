@@ -4,7 +4,9 @@ check each answer sentence against the passages it cites.
 A sentence is *supported* when every number in it occurs in a cited passage and most of its names
 (capitalised words after the first) occur there too, allowing inflection, German/English spelling
 variants (Selenskyj ~ Zelenskyy) and a few translations (Monday ~ Montag). A sentence without a
-marker gets one when exactly such a passage exists (the citation is checked, not trusted). A
+marker gets one when exactly such a passage exists (the citation is checked, not trusted); a
+sentence whose cited passage does not carry it is re-pointed to a shown passage that carries all of
+its names and figures, if there is one (small models copy the fact right and the number wrong). A
 sentence whose numbers appear in no cited passage is dropped: invented figures never reach the user.
 """
 
@@ -155,6 +157,19 @@ def judge(sentence: str, passages: list[PassageIndex]) -> Verdict:
     return Verdict(bool(passages) and not missing_numbers and ok, missing_numbers, missing_names)
 
 
+def _carrier(sentence: str, passages: list[PassageIndex], exclude: set[int] = frozenset()) -> int | None:
+    """The first passage (1-based) that really carries the sentence's facts on its own: all its names
+    and figures, or most of its words when it has none."""
+    keys = sentence_keys(sentence)
+    for i, idx in enumerate(passages, 1):
+        if i in exclude:
+            continue
+        v = judge(sentence, [idx])
+        if v.supported and not v.missing_names and (keys.numbers or keys.names or overlap(sentence, [idx]) >= 0.5):
+            return i
+    return None
+
+
 def is_refusal(text: str) -> bool:
     t = text.strip()
     return any(t.startswith(r.rstrip(".")) for r in REFUSAL.values()) or any(p.search(t) for p in _REFUSAL_PATTERNS)
@@ -231,20 +246,23 @@ def check_answer(raw: str, passages: list[Hit], language: str) -> Checked:
             else:
                 notes.append(f"removed citation [{n}]: it points at no passage")
         if not valid:
-            # Infer a citation only where one passage really carries the sentence's facts (all its
-            # names and figures, or most of its words when it has none).
-            keys = sentence_keys(body)
-            for i, idx in enumerate(indexes, 1):
-                v = judge(body, [idx])
-                if v.supported and not v.missing_names and (keys.numbers or keys.names or overlap(body, [idx]) >= 0.5):
-                    valid = [i]
-                    notes.append(f"added citation [{i}] to an uncited sentence after checking it")
-                    break
+            carrier = _carrier(body, indexes)
+            if carrier:
+                valid = [carrier]
+                notes.append(f"added citation [{carrier}] to an uncited sentence after checking it")
         if not valid:
             # Every claim shown carries a checked citation; a sentence no passage carries is dropped.
             notes.append(f"dropped a sentence that no passage supports: {body[:60]!r}")
             continue
         v = judge(body, [indexes[n - 1] for n in valid])
+        if not v.supported:
+            # Small models often copy the fact right and the number wrong ("Meloni … [3]" when [1]
+            # names her). Re-point the citation only to a passage that carries the whole sentence.
+            carrier = _carrier(body, indexes, exclude=set(valid))
+            if carrier:
+                notes.append(f"corrected citation {''.join(f'[{n}]' for n in valid)} to [{carrier}]: only that passage carries the sentence")
+                valid = [carrier]
+                v = judge(body, [indexes[carrier - 1]])
         if v.missing_numbers:
             notes.append(f"dropped a sentence whose figures {', '.join(v.missing_numbers)} are in none of its passages")
             continue

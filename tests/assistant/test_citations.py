@@ -63,10 +63,18 @@ def test_uncited_sentence_gets_a_checked_citation():
     assert any("added citation [2]" in n for n in c.notes)
 
 
-def test_citation_pointing_at_wrong_passage_is_unsupported():
-    c = check_answer("Putin traf Trump in Anchorage, Alaska [2].", hits(P1, P2), "de")
+def test_citation_pointing_at_wrong_passage_is_re_pointed_to_the_one_that_carries_it():
+    # The small models copy a fact right and its number wrong; the checked passage wins.
+    c = check_answer("Er traf Putin in Anchorage, Alaska [2].", hits(P1, P2), "de")
+    assert c.grounded and c.text == "Er traf Putin in Anchorage, Alaska [1]."
+    assert [x.number for x in c.citations] == [1]
+    assert any("corrected citation [2] to [1]" in n for n in c.notes)
+
+
+def test_citation_to_a_passage_that_does_not_carry_the_sentence_stays_unsupported():
+    c = check_answer("Putin traf Trump in Helsinki und Oslo [2].", hits(P1, P2), "de")
     assert c.sentences == [] or all(s.verdict != "supported" for s in c.sentences)
-    assert c.abstained
+    assert c.abstained and not any("corrected" in n for n in c.notes)
 
 
 def test_refusal_phrase_is_an_abstention_in_either_language():
