@@ -3,6 +3,8 @@ embedded GGUF models (0.5B and 1.5B), with the real e5 retrieval. Writes
 ``benchmarks/results/answer.{json,md}`` and the verbatim answers.
 
     .venv/bin/python benchmarks/answer.py [--models qwen2.5-coder-0.5b qwen2.5-coder-1.5b] [--quick]
+    .venv/bin/python benchmarks/answer.py --models qwen2.5-coder-1.5b --name answer-compact \\
+        --set answering.context_passages=2 --set answering.passage_max_tokens=70
 
 The first question of each model is a warm-up (model load, system-prompt evaluation) and is reported
 separately; the percentiles are over the remaining questions, as a user of a running server sees them.
@@ -66,6 +68,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cache-dir", default=None, help="model cache (default: settings)")
     ap.add_argument("--quick", action="store_true", help="3 questions per model")
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results"))
+    ap.add_argument("--set", action="append", default=[], metavar="SECTION.FIELD=VALUE",
+                    help="a settings override, e.g. answering.context_passages=2 (repeatable)")
+    ap.add_argument("--name", default="answer", help="results file name (default: answer)")
     args = ap.parse_args(argv)
 
     from assistant.assistant import Assistant
@@ -76,6 +81,11 @@ def main(argv: list[str] | None = None) -> int:
     over = {"paths.index_dir": tempfile.mkdtemp(prefix="bench-answer-")}
     if args.cache_dir:
         over["paths.cache_dir"] = args.cache_dir
+    for kv in args.set:
+        key, sep, value = kv.partition("=")
+        if not sep:
+            ap.error(f"--set {kv!r}: expected SECTION.FIELD=VALUE")
+        over[key.strip()] = value.strip()
     s = base.with_overrides(**over)
     store = open_store(s)
     store.ingest([ROOT / "seeds"])
@@ -107,10 +117,14 @@ def main(argv: list[str] | None = None) -> int:
         }
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "answer.json").write_text(json.dumps(results, ensure_ascii=False, indent=1))
+    if args.quick:  # a smoke run writes nothing
+        out = Path(tempfile.mkdtemp(prefix="bench-answer-quick-"))
+    (out / f"{args.name}.json").write_text(json.dumps(results, ensure_ascii=False, indent=1))
     lines = [
         "# End-to-end answer latency (seed corpus)", "",
         f"Machine: {results['machine']['cpu']}, {results['machine']['cores']} cores; commit {results['machine']['commit']}; {results['machine']['date']}", "",
+        f"Settings: context passages {s.answering.context_passages}, passage budget {s.answering.passage_max_tokens} tokens"
+        + (f"; overrides {', '.join(args.set)}" if args.set else "") + "", "",
         "| model | warm-up s | TTFT p50 s | TTFT p95 s | total p50 s | total p95 s |", "| --- | --- | --- | --- | --- | --- |",
     ]
     for m, r in results["models"].items():
@@ -120,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
         for row in r["answers"]:
             ft = f"{row['first_token_s']:.1f}s" if row["first_token_s"] is not None else "—"
             lines.append(f"- **{row['question']}** → {row['answer']} _(first token {ft}, total {row['total_s']:.1f}s)_")
-    (out / "answer.md").write_text("\n".join(lines) + "\n")
+    (out / f"{args.name}.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines[:8 + len(results['models'])]))
     return 0
 

@@ -126,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
             raise SystemExit(f"ingest failed: {report.failed[:3]}")
         chunks = list(store.catalog.chunks(store.catalog.chunk_ids()).values())
         texts = [c.embedding_text() for c in chunks]
-        tokenizer = embedder._load().tokenizer
+        tokenizer = getattr(embedder, "first", embedder)._load().tokenizer  # e5's (first of a fused pair)
         n_tokens = sum(len(ids) for ids in tokenizer(["passage: " + t for t in texts], truncation=True)["input_ids"])
         results["pipeline"] = rates(ph, len(report.added), len(chunks), n_tokens)
         results["pipeline"]["peak_rss_mb"] = round(common.peak_rss_mb())
@@ -149,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
             results["langchain"] = langchain_baseline(records, embedder, tmp / "langchain", tokenizer)
 
         # (c) plain sentence-transformers, fp32, default batch size: the baseline of the 2x target.
-        if e.model == "e5-small":
+        if e.model.split("+")[0].strip() == "e5-small":
             from sentence_transformers import SentenceTransformer
 
             from vectorstore.e5convert import ensure_e5_folder
