@@ -5,8 +5,10 @@ A sentence is *supported* when every number in it occurs in a cited passage and 
 (capitalised words after the first) occur there too, allowing inflection, German/English spelling
 variants (Selenskyj ~ Zelenskyy) and a few translations (Monday ~ Montag). A sentence without a
 marker gets one when exactly such a passage exists (the citation is checked, not trusted); a
-sentence whose cited passage does not carry it is re-pointed to a shown passage that carries all of
-its names and figures, if there is one (small models copy the fact right and the number wrong). A
+sentence whose cited passage does not carry it is re-pointed to a shown passage that does by the same
+rule, if there is one (small models copy the fact right and the number wrong). A sentence without
+names whose figures all occur in a cited passage counts as supported (across languages its words
+cannot be compared). A
 sentence whose numbers appear in no cited passage is dropped: invented figures never reach the user.
 """
 
@@ -152,22 +154,32 @@ def judge(sentence: str, passages: list[PassageIndex]) -> Verdict:
     missing_names = [w for w in keys.names if not any(p.has_name(w) for p in passages)]
     if keys.names:
         ok = len(missing_names) <= 0.4 * len(keys.names)
+    elif keys.numbers:  # no names, but figures, all found: they carry the claim (also across languages)
+        ok = True
     else:  # nothing name-like to check: at least some of its words must come from the passages
         ok = overlap(sentence, passages) >= 0.3
     return Verdict(bool(passages) and not missing_numbers and ok, missing_numbers, missing_names)
 
 
-def _carrier(sentence: str, passages: list[PassageIndex], exclude: set[int] = frozenset()) -> int | None:
-    """The first passage (1-based) that really carries the sentence's facts on its own: all its names
-    and figures, or most of its words when it has none."""
+def _carrier(sentence: str, passages: list[PassageIndex], exclude: set[int] = frozenset(), strict: bool = True) -> int | None:
+    """The passage (1-based) that carries the sentence on its own. ``strict`` (a sentence the model
+    did not cite): all its names and figures, or most of its words when it has none. Otherwise (a
+    citation to re-point): the rule a cited passage must meet anyway, and of several such passages
+    the one missing the fewest names."""
     keys = sentence_keys(sentence)
+    best: tuple[int, int] | None = None
     for i, idx in enumerate(passages, 1):
         if i in exclude:
             continue
         v = judge(sentence, [idx])
-        if v.supported and not v.missing_names and (keys.numbers or keys.names or overlap(sentence, [idx]) >= 0.5):
-            return i
-    return None
+        if not v.supported:
+            continue
+        if strict:
+            if not v.missing_names and (keys.numbers or keys.names or overlap(sentence, [idx]) >= 0.5):
+                return i
+        elif best is None or len(v.missing_names) < best[0]:
+            best = (len(v.missing_names), i)
+    return None if strict or best is None else best[1]
 
 
 def is_refusal(text: str) -> bool:
@@ -258,9 +270,9 @@ def check_answer(raw: str, passages: list[Hit], language: str) -> Checked:
         if not v.supported:
             # Small models often copy the fact right and the number wrong ("Meloni … [3]" when [1]
             # names her). Re-point the citation only to a passage that carries the whole sentence.
-            carrier = _carrier(body, indexes, exclude=set(valid))
+            carrier = _carrier(body, indexes, exclude=set(valid), strict=False)
             if carrier:
-                notes.append(f"corrected citation {''.join(f'[{n}]' for n in valid)} to [{carrier}]: only that passage carries the sentence")
+                notes.append(f"corrected citation {''.join(f'[{n}]' for n in valid)} to [{carrier}]: the cited passage does not carry the sentence, [{carrier}] does")
                 valid = [carrier]
                 v = judge(body, [indexes[carrier - 1]])
         if v.missing_numbers:

@@ -113,3 +113,11 @@ def test_uncited_sentence_no_passage_carries_is_dropped():
 def test_uncited_paraphrase_without_names_gets_cited_by_word_overlap():
     c = check_answer("Er dankte für seine persönlichen Bemühungen, den Krieg zu beenden.", hits(P1, P2), "de")
     assert c.grounded and c.text.endswith("[2].")
+
+
+def test_english_sentence_without_names_is_carried_by_its_figures():
+    # Its English words cannot be compared with the German passage; its figure can.
+    c = check_answer("The war began in 2022 [1].", hits(P1, P2), "en")
+    assert c.grounded and c.text == "The war began in 2022 [1]."
+    wrong = check_answer("The war began in 2014 [1].", hits(P1, P2), "en")
+    assert wrong.abstained and any("2014" in n for n in wrong.notes)
