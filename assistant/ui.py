@@ -653,9 +653,13 @@ class _Handlers:
 
     def idle(self, conv):
         """After an answer run: the send button back and the stop button away, unless another
-        answer of this conversation is still on its way."""
-        busy = any(not e.finished for e in conv or [])
-        return gr.Button(visible=not busy), gr.Button(visible=busy)
+        answer of this conversation is still on its way; then nothing changes (``accept`` already
+        swapped them). Never hiding here matters: the browser sends these follow-ups itself, and the
+        reply for a stopped run could arrive after the reply for the run that replaced it, hiding
+        the send button for good."""
+        if any(not e.finished for e in conv or []):
+            return gr.skip(), gr.skip()
+        return gr.Button(visible=True), gr.Button(visible=False)
 
     def stop(self, conv):
         conv = list(conv or [])
