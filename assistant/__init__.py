@@ -7,28 +7,8 @@ checked ``[n]`` citations.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from .assistant import Assistant
+from .settings import Settings
+from .types import Answer, Citation, Turn
 
 __all__ = ["Answer", "Assistant", "Citation", "Settings", "Turn"]
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .assistant import Assistant
-    from .settings import Settings
-    from .types import Answer, Citation, Turn
-
-
-def __getattr__(name: str):
-    # Lazy, so that `import assistant.errors` (used by vectorstore) stays light.
-    if name == "Assistant":
-        from .assistant import Assistant
-
-        return Assistant
-    if name == "Settings":
-        from .settings import Settings
-
-        return Settings
-    if name in ("Answer", "Citation", "Turn"):
-        from . import types
-
-        return getattr(types, name)
-    raise AttributeError(name)

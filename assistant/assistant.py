@@ -5,10 +5,10 @@
     >>> ans = a.ask("Wo traf Trump Putin?")
     >>> ans.text, [c.title for c in ans.citations]
 
-The answer is built only from retrieved passages. The model's ``[n]`` markers are resolved to the
-passages it was shown and each sentence is checked against them (``assistant.citations``). When
-retrieval is weak or no claim survives the checks, the answer is the fixed refusal phrase of the
-question's language (``types.REFUSAL``).
+The answer is built only from retrieved passages (``assistant.chain`` has the stages). The model's
+``[n]`` markers are resolved to the passages it was shown and each sentence is checked against them
+(``assistant.citations``). When retrieval is weak or no claim survives the checks, the answer is the
+fixed refusal phrase of the question's language (``types.REFUSAL``).
 """
 
 from __future__ import annotations
@@ -17,21 +17,19 @@ import time
 from collections.abc import Iterator
 
 from vectorstore import Filters, Hit, Store, open_store
-from vectorstore.language import language_scores
-from vectorstore.store import validate_filters, validate_query
+from vectorstore.language import detect_language, language_scores
+from vectorstore.store import validate_filters, validate_k, validate_query
 
-from .chain import AnswerChain, question_language
-from .citations import check_answer
-from .errors import AssistantError, LLMUnavailableError
+from .chain import AnswerChain
+from .errors import AssistantError, EmptyIndexError, LLMUnavailableError
 from .llm import ChatModel, make_chat_model
 from .settings import Settings
-from .types import REFUSAL, Answer, StreamEvent, Turn
+from .types import REFUSAL, Answer, Checked, Context, Query, StreamEvent, Turn
 
-_LANG_NUDGE = {"de": " (Antworte auf Deutsch.)", "en": " (Answer in English.)"}
-
-
-class EmptyIndexError(AssistantError):
-    pass
+LLM_DOWN = {
+    "de": "Das Sprachmodell ist nicht erreichbar. Hier sind die gefundenen Passagen.",
+    "en": "The language model is unavailable. Here are the passages found.",
+}
 
 
 class Assistant:
@@ -79,7 +77,7 @@ class Assistant:
             "embedding_model": getattr(self.store.embedder, "name", s.embedding.model),
             "retrieval": s.retrieval.model_dump(),
             "answering": s.answering.model_dump(),
-            "prompt_ids": {lang: p.id for lang, p in self.chain.prompts.items()} if self._chain else {},
+            "prompt_ids": {lang: self._chain.prompt_id(lang) for lang in ("de", "en")} if self._chain else {},
         }
         try:
             info["index"] = self.store.stats()
@@ -99,44 +97,38 @@ class Assistant:
         assert answer is not None
         return answer
 
+    def query(self, question: str, history: list[Turn] | None = None, *, k: int | None = None, filters: Filters | None = None) -> Query:
+        """The validated question with its language (German or English) and search options."""
+        text = validate_query(question, self.settings.answering.max_question_chars)
+        if k is not None:
+            validate_k(k)
+        validate_filters(filters)
+        return Query(text, detect_language(text, default="de"), tuple(history or ()), k, filters)
+
     def stream(
         self, question: str, history: list[Turn] | None = None, *, k: int | None = None, filters: Filters | None = None
     ) -> Iterator[StreamEvent]:
         """Yield a ``passages`` event, ``token`` events while the model writes, then one ``answer``."""
         t0 = time.perf_counter()
-        s = self.settings
-        q = validate_query(question, s.answering.max_question_chars)
-        if k is not None and (not isinstance(k, int) or not 1 <= k <= 50):
-            from .errors import QuestionError
-
-            raise QuestionError(f"k must be between 1 and 50, got {k!r}")
-        validate_filters(filters)
-        lang = question_language(q)
+        query = self.query(question, history, k=k, filters=filters)
         if self.store.catalog.counts()[0] == 0:
             raise EmptyIndexError("the index is empty: add articles with `assistant ingest PATH` (or the Articles tab)")
-        history = list(history or [])
-        inputs = {"question": q, "history": history, "language": lang, "k": k, "filters": filters}
-        notes: list[str] = []
-        try:
-            prepared = self.chain.prepare.invoke(inputs)
-        except LLMUnavailableError as e:
-            # Condensing a follow-up needs the model; retrieval still works without it.
-            notes.append(f"could not rewrite the follow-up: {e}")
-            fallback = f"{history[-1].question} {q}" if history else q
-            prepared = self.chain.assemble(self.chain.retrieve({**inputs, "standalone": fallback}))
-        passages: list[Hit] = prepared["passages"]
-        timings = {"retrieval_s": prepared.get("retrieval_s", 0.0)}
-        if "condense_s" in prepared:
-            timings["condense_s"] = prepared["condense_s"]
-        yield StreamEvent("passages", passages=passages)
+        context: Context = self.chain.prepare.invoke(query)
+        condensed, retrieved = context.retrieved.condensed, context.retrieved
+        notes = [condensed.note] if condensed.note else []
+        timings = {"retrieval_s": retrieved.seconds}
+        if query.history:
+            timings["condense_s"] = condensed.seconds
+        yield StreamEvent("passages", passages=context.passages)
 
-        best = max((h.dense_score for h in prepared["hits"] if h.dense_score is not None), default=0.0)
+        lang = query.language
         base = dict(
-            question=q, language=lang, passages=passages, standalone_question=prepared["standalone"],
-            model=getattr(self._llm, "name", s.llm.model), prompt_id=self.chain.prompts[lang].id,
+            question=query.text, language=lang, passages=context.passages, standalone_question=condensed.search_text,
+            model=getattr(self._llm, "name", self.settings.llm.model), prompt_id=self.chain.prompt_id(lang),
         )
-        if not passages or best < s.answering.min_relevance:
-            notes.append(f"retrieval too weak to answer (best similarity {best:.3f} < {s.answering.min_relevance})")
+        threshold = self.settings.answering.min_relevance
+        if not context.passages or retrieved.best_similarity < threshold:
+            notes.append(f"retrieval too weak to answer (best similarity {retrieved.best_similarity:.3f} < {threshold})")
             timings["total_s"] = time.perf_counter() - t0
             yield StreamEvent("answer", answer=Answer(
                 text=REFUSAL[lang], citations=[], sentences=[], grounded=False, abstained=True, timings=timings, notes=notes, **base
@@ -147,21 +139,19 @@ class Assistant:
         try:
             for attempt in range(2):
                 raw = ""
-                question_text = prepared["standalone"] + (_LANG_NUDGE[lang] if attempt else "")
-                for piece in self.chain.generate(lang).stream({"context": prepared["context"], "question": question_text}):
+                for piece in self.chain.generate.stream(context, nudge=attempt > 0):
                     if not raw:
                         timings.setdefault("first_token_s", time.perf_counter() - t0)
                     raw += piece
                     yield StreamEvent("token", text=raw)
-                checked = check_answer(raw, passages, lang)
+                checked: Checked = self.chain.check(raw, context)
                 if checked.abstained or not _wrong_language(checked.text, lang):
                     break
                 notes.append(f"the model answered in the wrong language; {'asked again' if attempt == 0 else 'kept the answer'}")
         except LLMUnavailableError as e:
             timings["total_s"] = time.perf_counter() - t0
-            msg = {"de": "Das Sprachmodell ist nicht erreichbar. Hier sind die gefundenen Passagen.", "en": "The language model is unavailable. Here are the passages found."}[lang]
             yield StreamEvent("answer", answer=Answer(
-                text=msg, citations=[], sentences=[], grounded=False, abstained=False, raw_text=raw,
+                text=LLM_DOWN[lang], citations=[], sentences=[], grounded=False, abstained=False, raw_text=raw,
                 timings=timings, notes=notes, error=str(e), **base
             ))
             return

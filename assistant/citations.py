@@ -8,26 +8,31 @@ marker gets one when exactly such a passage exists (the citation is checked, not
 sentence whose cited passage does not carry it is re-pointed to a shown passage that does by the same
 rule, if there is one (small models copy the fact right and the number wrong). A sentence without
 names whose figures all occur in a cited passage counts as supported (across languages its words
-cannot be compared). A
-sentence whose numbers appear in no cited passage is dropped: invented figures never reach the user.
+cannot be compared). A sentence whose numbers appear in no cited passage is dropped: invented figures never reach the user.
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 
+from vectorstore.text import (
+    MARKER,
+    MARKER_WITH_SPACE,
+    WORD,
+    content_words,
+    fold,
+    marker_numbers,
+    names,
+    numbers,
+    sentence_spans,
+    split_sentences,
+)
 from vectorstore.types import Hit
 
 from .safety import neutralize
-from .types import REFUSAL, Citation, SentenceCheck
-
-MARKER = re.compile(r"\s*\[\s*(\d{1,3}(?:\s*[,;]\s*\d{1,3})*)\s*\]")
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
-_WORD = re.compile(r"[^\W\d_][\w\-’']*", re.UNICODE)
-_SENT_SPLIT = re.compile(r"(?<=[.!?])\s+(?=\S)")
+from .types import REFUSAL, Checked, Citation, SentenceCheck
 
 _REFUSAL_PATTERNS = [
     re.compile(p, re.IGNORECASE)
@@ -37,17 +42,6 @@ _REFUSAL_PATTERNS = [
     )
 ]
 
-# Words that start sentences or are capitalised for grammar, not because they name something.
-_NOT_NAMES = {
-    "der", "die", "das", "den", "dem", "des", "ein", "eine", "er", "sie", "es", "wir", "ich", "ihr", "am", "im", "in",
-    "the", "a", "an", "he", "she", "it", "they", "we", "i", "his", "her", "their", "on", "at", "this", "that", "there",
-    "laut", "nach", "auch", "und", "aber", "according", "and", "but", "also", "however", "dazu", "zudem",
-}
-_STOPWORDS = {
-    "dass", "sich", "sein", "seine", "ihre", "haben", "wird", "werden", "wurde", "sagte", "sagt", "eine", "einen", "einem",
-    "einer", "nicht", "auch", "noch", "über", "diese", "dieser", "dieses", "sind", "waren", "that", "this", "with", "from",
-    "have", "will", "would", "said", "says", "they", "their", "there", "were", "been", "which", "what", "about", "also",
-}
 _TRANSLATIONS = {
     "monday": "montag", "tuesday": "dienstag", "wednesday": "mittwoch", "thursday": "donnerstag", "friday": "freitag",
     "saturday": "samstag", "sunday": "sonntag", "january": "januar", "february": "februar", "march": "märz",
@@ -60,16 +54,6 @@ _TRANSLATIONS = {
     "turkish": "türkisch", "hungary": "ungarn", "elections": "wahlen", "election": "wahlen", "kyiv": "kiew",
     "troops": "truppen", "security": "sicherheit", "guarantees": "sicherheitsgarantien", "president": "präsident",
 }
-
-
-def fold(word: str) -> str:
-    """Lower-case, strip diacritics and ß, for spelling-tolerant comparison."""
-    w = unicodedata.normalize("NFKD", word.lower().replace("ß", "ss"))
-    return "".join(ch for ch in w if not unicodedata.combining(ch))
-
-
-def _norm_number(n: str) -> str:
-    return re.sub(r"[.,]", "", n)
 
 
 def _similar(a: str, b: str) -> bool:
@@ -98,13 +82,7 @@ class Keys:
 
 def sentence_keys(sentence: str) -> Keys:
     """The checkable facts of a sentence: its numbers and its names (capitalised words after the first)."""
-    keys = Keys(numbers=[_norm_number(n) for n in _NUMBER.findall(sentence)])
-    words = _WORD.findall(sentence)
-    for i, w in enumerate(words):
-        if i == 0 or not w[:1].isupper() or w.lower() in _NOT_NAMES or len(w) < 3:
-            continue
-        keys.names.append(w)
-    return keys
+    return Keys(numbers=numbers(sentence), names=names(sentence))
 
 
 class PassageIndex:
@@ -112,8 +90,8 @@ class PassageIndex:
 
     def __init__(self, text: str):
         self.text = text
-        self.numbers = {_norm_number(n) for n in _NUMBER.findall(text)}
-        self.words = {fold(w) for w in _WORD.findall(text)}
+        self.numbers = set(numbers(text))
+        self.words = {fold(w) for w in WORD.findall(text)}
 
     def has_number(self, n: str) -> bool:
         return n in self.numbers or any(n == m[: len(n)] and len(m) - len(n) <= 0 for m in self.numbers)
@@ -134,10 +112,6 @@ class Verdict:
     supported: bool
     missing_numbers: list[str]
     missing_names: list[str]
-
-
-def content_words(sentence: str) -> list[str]:
-    return [w for w in _WORD.findall(sentence) if len(w) >= 4 and w.lower() not in _STOPWORDS]
 
 
 def overlap(sentence: str, passages: list[PassageIndex]) -> float:
@@ -187,48 +161,18 @@ def is_refusal(text: str) -> bool:
     return any(t.startswith(r.rstrip(".")) for r in REFUSAL.values()) or any(p.search(t) for p in _REFUSAL_PATTERNS)
 
 
-def split_sentences(text: str) -> list[str]:
-    """Split an answer into sentences. Markers standing right after a full stop ("… Alaska. [1]")
-    belong to the sentence before, unless that one has its own; then they lead the next one."""
-    parts = [p for p in _SENT_SPLIT.split(text.strip()) if p.strip()]
-    out: list[str] = []
-    for p in parts:
-        m = re.match(r"((?:\s*\[\s*\d{1,3}(?:\s*[,;]\s*\d{1,3})*\s*\])+)(.*)", p, re.DOTALL)
-        if m and out and not MARKER.search(out[-1]):
-            out[-1] = out[-1] + " " + m.group(1).strip()
-            p = m.group(2).strip()
-            if not p:
-                continue
-        out.append(p.strip())
-    return out
-
-
 def support_span(sentence: str, passage: str) -> tuple[int, int] | None:
     """Offsets in ``passage`` of its sentence that best supports ``sentence`` (most shared keys/words)."""
     keys = sentence_keys(sentence)
-    want_words = {fold(w) for w in _WORD.findall(sentence) if len(w) >= 4}
+    want_words = {fold(w) for w in WORD.findall(sentence) if len(w) >= 4}
     best, best_score = None, 0.0
-    for m in re.finditer(r"[^.!?\n]+[.!?]?[\"”“»]?", passage):
-        s = m.group(0)
-        if not s.strip():
-            continue
-        idx = PassageIndex(s)
+    for span in sentence_spans(passage):
+        idx = PassageIndex(passage[span.start : span.end])
         score = 2.0 * sum(idx.has_number(n) for n in keys.numbers) + 1.5 * sum(idx.has_name(w) for w in keys.names)
         score += 0.5 * len(want_words & idx.words)
         if score > best_score:
-            start = m.start() + (len(s) - len(s.lstrip()))
-            best, best_score = (start, m.end()), score
+            best, best_score = (span.start, span.end), score
     return best
-
-
-@dataclass
-class Checked:
-    text: str
-    citations: list[Citation]
-    sentences: list[SentenceCheck]
-    grounded: bool
-    abstained: bool
-    notes: list[str]
 
 
 def check_answer(raw: str, passages: list[Hit], language: str) -> Checked:
@@ -240,11 +184,8 @@ def check_answer(raw: str, passages: list[Hit], language: str) -> Checked:
     kept: list[SentenceCheck] = []
     refusal_seen = False
     for sent in split_sentences(text):
-        numbers: list[int] = []
-        for m in MARKER.finditer(sent):
-            for n in re.split(r"\s*[,;]\s*", m.group(1)):
-                numbers.append(int(n))
-        body = MARKER.sub("", sent).strip()
+        cited = [n for m in MARKER.finditer(sent) for n in marker_numbers(m)]
+        body = MARKER_WITH_SPACE.sub("", sent).strip()
         body = re.sub(r"\s+([.!?,;:])", r"\1", body)
         if not body or not re.search(r"\w", body):
             continue
@@ -252,7 +193,7 @@ def check_answer(raw: str, passages: list[Hit], language: str) -> Checked:
             refusal_seen = True
             continue
         valid = []
-        for n in dict.fromkeys(numbers):
+        for n in dict.fromkeys(cited):
             if 1 <= n <= len(passages):
                 valid.append(n)
             else:

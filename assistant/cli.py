@@ -73,11 +73,30 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("status", help="what is indexed and which models are configured")
     _common(p)
 
-    sub.add_parser("eval", help="run an evaluation set (see `assistant eval --help`)", add_help=False)
-    p = sub.add_parser("bench", help="run a benchmark: retrieval | ingest | latency | answer | load")
-    p.add_argument("name", choices=["retrieval", "ingest", "latency", "answer", "load"])
-    p.add_argument("rest", nargs=argparse.REMAINDER)
+    for name, what in PLUGIN_COMMANDS.items():
+        sub.add_parser(name, help=what, add_help=False)
     return ap
+
+
+#: Commands whose code lives outside the product (evals/, benchmarks/), found by entry point.
+PLUGIN_COMMANDS = {
+    "eval": "run an evaluation set (see `assistant eval --help`)",
+    "bench": "run a benchmark (see `assistant bench --help`)",
+}
+ENTRY_POINT_GROUP = "newsqa.commands"
+
+
+def plugin_command(name: str):
+    """The ``main(argv, prog)`` registered for ``name`` in the ``newsqa.commands`` entry points."""
+    from importlib.metadata import entry_points
+
+    found = entry_points(group=ENTRY_POINT_GROUP, name=name)
+    if not found:
+        raise AssistantError(f"`assistant {name}` is not installed (no {ENTRY_POINT_GROUP} entry point {name!r}); reinstall newsqa")
+    try:
+        return next(iter(found)).load()
+    except ImportError as e:
+        raise AssistantError(f"`assistant {name}` cannot be loaded: {e}") from e
 
 
 def settings_from(args: argparse.Namespace):
@@ -274,28 +293,14 @@ def cmd_status(args) -> int:
     return 0
 
 
-def cmd_bench(args) -> int:
-    import runpy
-
-    root = Path(__file__).resolve().parent.parent / "benchmarks"
-    script = root / f"{args.name}.py"
-    if not script.is_file():
-        raise AssistantError(f"no benchmark {script}")
-    sys.argv = [str(script), *args.rest]
-    runpy.run_path(str(script), run_name="__main__")
-    return 0
-
-
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv[:1] == ["eval"]:
-        from .evaluation import main as eval_main
-
-        return _guard(lambda: eval_main(argv[1:], prog="assistant eval"))
+    if argv[:1] and argv[0] in PLUGIN_COMMANDS:
+        return _guard(lambda: plugin_command(argv[0])(argv[1:], prog=f"assistant {argv[0]}"))
     args = build_parser().parse_args(argv)
     handler = {
         "ingest": cmd_ingest, "search": cmd_search, "ask": cmd_ask, "chat": cmd_chat, "serve": cmd_serve,
-        "status": cmd_status, "bench": cmd_bench,
+        "status": cmd_status,
     }[args.command]
     return _guard(lambda: handler(args))
 

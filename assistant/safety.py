@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import re
 
+from vectorstore.text import sentence_spans
+
 _PATTERNS = [
     r"\b(ignore|disregard|forget|override)\b[^.!?\n]{0,40}\b(instructions?|prompts?|rules|guidelines)\b",
     r"\b(ignoriere|ignorier|vergiss|missachte|übergehe)\b[^.!?\n]{0,40}\b(anweisungen|instruktionen|regeln|vorgaben|prompts?)\b",
@@ -16,7 +18,6 @@ _PATTERNS = [
     r"<\s*/?\s*(system|assistant|user|im_start|im_end)\b|\|im_(start|end)\|",
 ]
 _INJECTION = re.compile("|".join(f"(?:{p})" for p in _PATTERNS), re.IGNORECASE)
-_SENTENCE = re.compile(r"[^.!?\n]+[.!?]*[\"”“»]?")
 MARK = "[…]"
 
 
@@ -28,8 +29,9 @@ def neutralize(text: str) -> str:
     """The text with every sentence that addresses the model replaced by ``[…]``."""
     if not _INJECTION.search(text):
         return text
-    def mask(m: re.Match) -> str:
-        s = m.group(0)
-        return s[: len(s) - len(s.lstrip())] + MARK if _INJECTION.search(s) else s
-
-    return _SENTENCE.sub(mask, text)
+    out, pos = [], 0
+    for span in sentence_spans(text):
+        if _INJECTION.search(text, span.start, span.end):
+            out += [text[pos : span.start], MARK]
+            pos = span.end
+    return "".join(out) + text[pos:]

@@ -1,11 +1,16 @@
-"""Typed values of the answering side: Answer, Citation, per-sentence support verdicts, stream events."""
+"""Typed values of the answering side. One question flows through the stages as
+
+    Query -> (condense) -> Condensed -> (retrieve) -> Retrieved -> (build context) -> Context
+          -> (generate) -> the model's raw text -> (check) -> Checked -> Answer
+
+and ``Assistant.stream`` yields ``StreamEvent``s on the way."""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from typing import Literal
 
-from vectorstore.types import Hit
+from vectorstore.types import Filters, Hit
 
 REFUSAL = {
     "de": "Dazu steht nichts in den Artikeln.",
@@ -37,7 +42,7 @@ class Citation:
         return self.passage[self.support_start : self.support_end]
 
 
-Verdict = Literal["supported", "unsupported", "uncited"]
+Verdict = Literal["supported", "unsupported"]
 
 
 @dataclass(frozen=True)
@@ -97,3 +102,59 @@ class Turn:
 
     question: str
     answer: str
+
+
+@dataclass(frozen=True)
+class Query:
+    """A validated question with what it is asked in: language, earlier turns, search options."""
+
+    text: str
+    language: str
+    history: tuple[Turn, ...] = ()
+    k: int | None = None
+    filters: Filters | None = None
+
+
+@dataclass(frozen=True)
+class Condensed:
+    """The question as it will be searched: a follow-up rewritten to stand alone."""
+
+    query: Query
+    search_text: str
+    seconds: float = 0.0  # time spent rewriting (0 for a first question)
+    note: str | None = None  # why the rewrite fell back, if it did
+
+
+@dataclass(frozen=True)
+class Retrieved:
+    """The passages the store found for the condensed question."""
+
+    condensed: Condensed
+    hits: list[Hit]
+    seconds: float = 0.0
+
+    @property
+    def best_similarity(self) -> float:
+        """The best dense similarity among the hits (the abstention threshold reads it)."""
+        return max((h.dense_score for h in self.hits if h.dense_score is not None), default=0.0)
+
+
+@dataclass(frozen=True)
+class Context:
+    """The few trimmed, numbered passages the model is shown, and their prompt text."""
+
+    retrieved: Retrieved
+    passages: list[Hit]
+    text: str
+
+
+@dataclass(frozen=True)
+class Checked:
+    """The model's text after the citation check: what the user may see, with its evidence."""
+
+    text: str
+    citations: list[Citation]
+    sentences: list[SentenceCheck]
+    grounded: bool
+    abstained: bool
+    notes: list[str]

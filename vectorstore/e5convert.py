@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.errors import ModelError
+from .errors import ModelError
 
 MODEL_FILE = "e5-small-q4.bin"
 MARKER = "NEWSQA_BUILD.json"

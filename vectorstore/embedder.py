@@ -25,7 +25,7 @@ from typing import Literal, Protocol
 
 import numpy as np
 
-from assistant.errors import ModelError
+from .errors import ModelError
 
 Kind = Literal["query", "passage"]
 

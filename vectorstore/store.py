@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from assistant.errors import ArticleError, ConfigError, IndexBusyError, IndexMismatchError, QuestionError
+from .errors import ArticleError, ConfigError, IndexBusyError, IndexMismatchError, QuestionError
 
 from .catalog import Catalog
 from .chunker import chunk_article
@@ -29,6 +29,7 @@ from .dense import DenseIndex
 from .embedder import Embedder
 from .language import detect_language
 from .loader import iter_article_files, load_file
+from .settings import StoreSettings
 from .types import Article, Chunk, Filters, Hit, IngestReport
 
 #: progress(files_done, files_total, chunks_embedded)
@@ -49,7 +50,7 @@ class _Pending:
 class Store:
     """Chroma (dense) + SQLite FTS5 (lexical) kept in step under the same chunk ids."""
 
-    def __init__(self, settings, embedder: Embedder, dense: DenseIndex, catalog: Catalog):
+    def __init__(self, settings: StoreSettings, embedder: Embedder, dense: DenseIndex, catalog: Catalog):
         self.settings = settings
         self.embedder = embedder
         self.dense = dense
@@ -279,9 +280,8 @@ class Store:
         r = self.settings.retrieval
         k = r.k if k is None else k
         mode = mode or r.mode
-        query = validate_query(query, self.settings.answering.max_question_chars)
-        if not isinstance(k, int) or not 1 <= k <= 50:
-            raise QuestionError(f"k must be between 1 and 50, got {k!r}")
+        query = validate_query(query, r.max_query_chars)
+        validate_k(k)
         if mode not in ("hybrid", "dense", "lexical"):
             raise QuestionError(f"mode must be hybrid, dense or lexical, got {mode!r}")
         validate_filters(filters)
@@ -329,9 +329,6 @@ class Store:
             dense_score = dict(zip(ids, (float(x) for x in primary(vec, self.dense.vectors(ids)))))
         return [Hit(chunk=chunks[c], score=scores[c], dense_score=dense_score.get(c), lexical_rank=lex_rank.get(c)) for c in ranked]
 
-    def best_dense_score(self, hits: list[Hit]) -> float:
-        return max((h.dense_score for h in hits if h.dense_score is not None), default=0.0)
-
     # ------------------------------------------------------------------ inspection
     def stats(self) -> dict:
         articles, chunks = self.catalog.counts()
@@ -367,7 +364,11 @@ def _spread_articles(ranked: list[str], chunks: dict[str, Chunk], per_article: i
     return top + rest[: k - len(top)]
 
 
+MAX_K = 50
+
+
 def validate_query(query: object, max_chars: int) -> str:
+    """The query, stripped and with control characters blanked; QuestionError if empty or too long."""
     if not isinstance(query, str):
         raise QuestionError(f"the question must be text, got {type(query).__name__}")
     cleaned = "".join(ch if ch.isprintable() or ch in "\n\t" else " " for ch in query).strip()
@@ -376,6 +377,11 @@ def validate_query(query: object, max_chars: int) -> str:
     if len(cleaned) > max_chars:
         raise QuestionError(f"the question is too long ({len(cleaned)} characters; at most {max_chars})")
     return cleaned
+
+
+def validate_k(k: object) -> None:
+    if not isinstance(k, int) or isinstance(k, bool) or not 1 <= k <= MAX_K:
+        raise QuestionError(f"k must be between 1 and {MAX_K}, got {k!r}")
 
 
 def validate_filters(f: Filters | None) -> None:
@@ -393,13 +399,12 @@ def validate_filters(f: Filters | None) -> None:
         raise QuestionError(f"filter language must be a two-letter code such as de or en, got {f.language!r}")
 
 
-def open_store(settings=None, *, embedder: Embedder | None = None) -> Store:
-    """Open (or create) the store the settings describe. The embedder loads lazily on first use."""
-    from assistant.settings import Settings
-
+def open_store(settings: StoreSettings | None = None, *, embedder: Embedder | None = None) -> Store:
+    """Open (or create) the store the settings describe: a ``StoreSettings`` or anything with its
+    sections (``assistant.Settings`` composes them). The embedder loads lazily on first use."""
     from .embedder import make_embedder
 
-    s = settings or Settings()
+    s = settings or StoreSettings()
     emb = embedder or make_embedder(
         s.embedding.model, cache_dir=Path(s.paths.cache_dir), quantize=s.embedding.quantize,
         batch_size=s.embedding.batch_size, threads=s.embedding.threads, second_weight=s.embedding.second_weight,
@@ -410,4 +415,4 @@ def open_store(settings=None, *, embedder: Embedder | None = None) -> Store:
     return Store(s, emb, dense, catalog)
 
 
-__all__ = ["Store", "open_store", "validate_query", "validate_filters"]
+__all__ = ["Store", "open_store", "validate_query", "validate_k", "validate_filters"]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.assistant import Assistant, EmptyIndexError
-from assistant.errors import QuestionError
+from assistant.assistant import Assistant
+from assistant.errors import EmptyIndexError, QuestionError
 from assistant.llm import FailingChatModel, ScriptedChatModel
 from assistant.types import REFUSAL, Turn
 from tests.conftest import SEEDS, make_settings
@@ -13,12 +13,15 @@ from vectorstore import Filters, open_store
 from vectorstore.embedder import HashEmbedder
 
 
-pytestmark = pytest.mark.models  # real e5 retrieval over seeds/; the chat model is scripted
-
-
-@pytest.fixture
-def store(seed_store):
-    return seed_store
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    """seeds/ in a store with the hashing embedder; every hit is relevant enough to answer (the
+    abstention threshold is calibrated on e5, not on hash vectors)."""
+    s = make_settings(tmp_path_factory.mktemp("chain-hash"), **{"embedding.model": "hash-256", "answering.min_relevance": 0.0})
+    st = open_store(s, embedder=HashEmbedder(256))
+    st.ingest([SEEDS])
+    yield st
+    st.close()
 
 
 def cite(template: str, fact: str):
@@ -133,6 +136,7 @@ def test_empty_index_is_a_clear_error(tmp_path):
         a.ask("Wer?")
 
 
+@pytest.mark.models
 def test_prompt_injection_in_passages_stays_data(tmp_path, e5):
     store = open_store(make_settings(tmp_path / "idx"), embedder=e5)
     store.ingest([SEEDS])
@@ -155,7 +159,7 @@ def test_prompt_injection_in_passages_stays_data(tmp_path, e5):
 
 
 def test_condense_output_is_cleaned_or_replaced(store):
-    from assistant.chain import clean_standalone, is_rewrite
+    from assistant.condense import clean_standalone, is_rewrite
 
     assert clean_standalone('Letzte Frage: "Was sagte Selenskyj zu Trumps Schutzversprechen?"\nAntwort: …') == (
         "Was sagte Selenskyj zu Trumps Schutzversprechen?"

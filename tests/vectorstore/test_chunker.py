@@ -185,12 +185,12 @@ class _Counting:
 def test_chunking_work_grows_linearly_with_the_text(monkeypatch, text):
     # Without a clock: count the characters fed to the tokenizer and the abbreviation regex. Each
     # character may be looked at a few times (joins, overlap), not once per sentence before it.
-    from vectorstore import chunker
+    from vectorstore import chunker, text as text_rules
 
     enc = _Counting(chunker.encoding())
-    abbrev = _Counting(chunker._ABBREV)
+    abbrev = _Counting(text_rules._ABBREV)
     monkeypatch.setattr(chunker, "encoding", lambda: enc)
-    monkeypatch.setattr(chunker, "_ABBREV", abbrev)
+    monkeypatch.setattr(text_rules, "_ABBREV", abbrev)
     art = article(text.strip())
     check_invariants(art, chunk_article(art, 160, 32), 160)
     assert enc.chars < 30 * len(text), enc.chars / len(text)

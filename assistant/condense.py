@@ -1,0 +1,91 @@
+"""Stage 1, condense: a follow-up question becomes a question that stands alone for retrieval.
+
+The rewrite is asked of the chat model with ``prompts/condense.<lang>.txt``. When the model cannot be
+reached, or echoes or answers instead of rewriting, the one fallback applies: the previous question
+followed by this one, which still steers retrieval to the right article.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+
+from langchain_core.output_parsers import StrOutputParser
+from langchain_core.runnables import Runnable
+
+from vectorstore.text import WORD
+
+from .errors import LLMUnavailableError
+from .prompts import Prompt
+from .types import Condensed, Query, Turn
+
+CONDENSE_MAX_TOKENS = 60
+
+
+def fallback_query(question: str, history: tuple[Turn, ...] | list[Turn]) -> str:
+    """What a follow-up is searched as when no rewrite can be had: the previous question, then it."""
+    return f"{history[-1].question} {question}" if history else question
+
+
+def format_history(history: tuple[Turn, ...] | list[Turn], lang: str) -> str:
+    q, a = ("Frage", "Antwort") if lang == "de" else ("Question", "Answer")
+    return "\n".join(f"{q}: {t.question}\n{a}: {t.answer}" for t in history)
+
+
+_LABEL = re.compile(
+    r"^\s*(?:(?:letzte|eigenständige|umformulierte)\s+frage|frage|(?:last|standalone|rewritten)\s+question|question)\s*:\s*",
+    re.IGNORECASE,
+)
+
+
+def clean_standalone(text: str) -> str:
+    """The first line of the model's rewrite, without labels and quotes."""
+    line = text.strip().splitlines()[0].strip() if text.strip() else ""
+    while _LABEL.match(line):
+        line = _LABEL.sub("", line, count=1)
+    return line.strip().strip('"„“”»«').strip()
+
+
+def is_rewrite(standalone: str, question: str, turns: tuple[Turn, ...] | list[Turn]) -> bool:
+    """A usable rewrite is a question, not much longer than needed, that is not just the follow-up
+    again: it must bring in at least one word from the conversation."""
+    if not standalone or not standalone.endswith("?") or len(standalone) > 3 * len(question) + 200:
+        return False
+
+    def words(t: str) -> set[str]:
+        return {w.lower() for w in WORD.findall(t) if len(w) >= 3}
+
+    new = words(standalone) - words(question)
+    context = set().union(*(words(t.question) | words(t.answer) for t in turns))
+    return bool(new & context)
+
+
+class Condenser:
+    """Query -> Condensed. ``model`` is a LangChain chat model (``llm.langchain_chat``)."""
+
+    def __init__(self, model: Runnable, prompts: dict[str, Prompt], history_turns: int):
+        from .generate import chat_template
+
+        self.prompts = prompts
+        self.history_turns = history_turns
+        self._chains = {lang: chat_template(p) | model | StrOutputParser() for lang, p in prompts.items()}
+
+    def __call__(self, query: Query) -> Condensed:
+        if not query.history:
+            return Condensed(query, query.text)
+        turns = query.history[-self.history_turns :] if self.history_turns else ()
+        if not turns:
+            return Condensed(query, query.text)
+        t0 = time.perf_counter()
+        try:
+            out = self._chains[query.language].invoke(
+                {"history": format_history(turns, query.language), "question": query.text}
+            )
+        except LLMUnavailableError as e:
+            # Retrieval still works without the model.
+            return Condensed(query, fallback_query(query.text, turns), time.perf_counter() - t0,
+                             note=f"could not rewrite the follow-up: {e}")
+        standalone = clean_standalone(out)
+        if not is_rewrite(standalone, query.text, turns):
+            return Condensed(query, fallback_query(query.text, turns), time.perf_counter() - t0)
+        return Condensed(query, standalone, time.perf_counter() - t0)

@@ -1,0 +1,59 @@
+"""Stage 2, retrieve: the condensed question is searched in the store (hybrid by default).
+
+``StoreRetriever`` is the public adapter for LangChain users (a ``BaseRetriever`` over the store);
+the answering pipeline calls the store directly and keeps our own ``Hit`` values.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.documents import Document
+from langchain_core.retrievers import BaseRetriever
+
+from vectorstore import Store
+
+from .types import Condensed, Retrieved
+
+
+class Retriever:
+    """Condensed -> Retrieved."""
+
+    def __init__(self, store: Store, default_k: int):
+        self.store = store
+        self.default_k = default_k
+
+    def __call__(self, condensed: Condensed) -> Retrieved:
+        q = condensed.query
+        t0 = time.perf_counter()
+        hits = self.store.search(condensed.search_text, k=q.k or self.default_k, filters=q.filters)
+        return Retrieved(condensed, hits, time.perf_counter() - t0)
+
+
+class StoreRetriever(BaseRetriever):
+    """LangChain retriever over a ``Store``, for LangChain users:
+
+        StoreRetriever(store=open_store(), k=5).invoke("Wo traf Trump Putin?")
+
+    Each Document carries the passage text; metadata has title, date, url, source, language, score,
+    chunk and article ids and the passage's offsets in its article."""
+
+    store: Any
+    k: int = 5
+    filters: Any = None
+
+    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
+        hits = self.store.search(query, k=self.k, filters=self.filters)
+        return [
+            Document(
+                page_content=h.text, id=h.chunk.id,
+                metadata={
+                    "title": h.title, "date": h.date, "url": h.url, "source": h.source, "language": h.language,
+                    "score": h.score, "chunk_id": h.chunk.id, "article_id": h.chunk.article_id,
+                    "start": h.chunk.start, "end": h.chunk.end,
+                },
+            )
+            for h in hits
+        ]
