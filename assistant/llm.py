@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Protocol
@@ -40,6 +39,7 @@ class LlamaCppChat:
         self.n_ctx = n_ctx
         self.threads = threads
         self._llm = None
+        self._judge: _TokenJudge | None = None
         self._lock = threading.Lock()
 
     def _load(self):
@@ -64,6 +64,14 @@ class LlamaCppChat:
         with self._lock:
             self._load()
 
+    def yes_probability(self, messages: list[Message]) -> float:
+        """P(yes) of the model's next word after ``messages`` (a yes/no question), from its logits."""
+        with self._lock:
+            llm = self._load()
+            if self._judge is None:
+                self._judge = _TokenJudge(llm)
+            return self._judge(messages)
+
     def stream(self, messages: list[Message], *, max_tokens: int, temperature: float, stop: list[str] | None = None) -> Iterator[str]:
         with self._lock:
             llm = self._load()
@@ -77,6 +85,43 @@ class LlamaCppChat:
                         yield delta
             except ValueError as e:  # e.g. prompt longer than the context window
                 raise LLMUnavailableError(f"the local model refused the request: {e}") from e
+
+
+_YES = ("Yes", "yes", "Ja", "ja", " Yes", " yes")
+_NO = ("No", "no", "Nein", "nein", " No", " no")
+
+
+class _TokenJudge:
+    """P(yes) for a yes/no prompt from the model's next-token logits. The prompt is formatted with
+    the GGUF's own chat template; the tokens it shares with what the context already holds (the
+    system prompt and demonstrations, usually) are not evaluated again, so a check costs only its
+    new tokens."""
+
+    def __init__(self, llm):
+        import jinja2
+
+        self.llm = llm
+        template = llm.metadata.get("tokenizer.chat_template")
+        if not template:
+            raise ModelError("the GGUF has no chat template; cannot ask it yes/no questions")
+        self.template = jinja2.Environment(undefined=jinja2.ChainableUndefined).from_string(template)
+        first = lambda words: sorted({llm.tokenize(w.encode(), add_bos=False, special=False)[0] for w in words})  # noqa: E731
+        self.yes, self.no = first(_YES), first(_NO)
+
+    def __call__(self, messages: list[Message]) -> float:
+        import numpy as np
+
+        text = self.template.render(messages=messages, add_generation_prompt=True)
+        tokens = self.llm.tokenize(text.encode(), add_bos=False, special=True)
+        shared = self.llm.longest_token_prefix(self.llm._input_ids.tolist(), tokens)
+        shared = min(shared, len(tokens) - 1)  # the last token must be evaluated to get its logits
+        self.llm.n_tokens = shared
+        self.llm.eval(tokens[shared:])
+        logits = np.ctypeslib.as_array(self.llm._ctx.get_logits(), shape=(self.llm.n_vocab(),)).astype(np.float64)
+        yes, no = logits[self.yes], logits[self.no]
+        top = max(yes.max(), no.max())
+        p_yes, p_no = np.exp(yes - top).sum(), np.exp(no - top).sum()
+        return float(p_yes / (p_yes + p_no))
 
 
 def _prefix_cache(capacity_bytes: int = 256 << 20):
@@ -101,11 +146,13 @@ def _prefix_cache(capacity_bytes: int = 256 << 20):
 
 
 class OpenAICompatChat:
-    """Streams chat completions from an OpenAI-compatible server (``{base_url}/chat/completions``).
+    """Streams chat completions from an OpenAI-compatible server through the official ``openai``
+    client (Ollama, vLLM, llama.cpp's server, OpenAI).
 
-    Connection errors, timeouts and 5xx answers are retried with backoff before the request counts as
-    failed; a 4xx answer or a body that is not the expected JSON fails at once. Every failure is an
-    ``LLMUnavailableError`` with one line that names the server.
+    The client retries connection errors, timeouts, 429 and 5xx answers with backoff (``retries``
+    times) before the request counts as failed; other 4xx answers fail at once. Once text has been
+    yielded nothing is retried (that would repeat it). Every failure is an ``LLMUnavailableError``
+    with one line that names the server.
     """
 
     def __init__(self, base_url: str, model: str, *, api_key: str | None = None, timeout_s: float = 120.0, retries: int = 2):
@@ -117,84 +164,93 @@ class OpenAICompatChat:
         self.api_key = api_key
         self.timeout_s = timeout_s
         self.retries = retries
+        self._client = None
+        self._lock = threading.Lock()
 
-    def _headers(self) -> dict[str, str]:
-        h = {"Content-Type": "application/json"}
-        if self.api_key:
-            h["Authorization"] = f"Bearer {self.api_key}"
-        return h
+    def _openai(self):
+        """The client, built once (it holds the connection pool)."""
+        with self._lock:
+            if self._client is None:
+                import openai
+
+                self._client = openai.OpenAI(
+                    base_url=self.base_url, api_key=self.api_key or "not-needed", max_retries=self.retries,
+                    # A server that does not answer the connection should not hold the question for the
+                    # whole generation timeout.
+                    timeout=openai.Timeout(self.timeout_s, connect=min(10.0, self.timeout_s)),
+                )
+            return self._client
 
     def stream(self, messages: list[Message], *, max_tokens: int, temperature: float, stop: list[str] | None = None) -> Iterator[str]:
-        import httpx
+        import openai
 
-        body: dict[str, Any] = {"model": self.model, "messages": messages, "max_tokens": max_tokens, "temperature": temperature, "stream": True}
+        request: dict[str, Any] = {"model": self.model, "messages": messages, "max_tokens": max_tokens,
+                                   "temperature": temperature, "stream": True}
         if stop:
-            body["stop"] = stop
-        url = f"{self.base_url}/chat/completions"
-        timeout = httpx.Timeout(self.timeout_s, connect=min(10.0, self.timeout_s))
-        last: Exception | None = None
-        for attempt in range(self.retries + 1):
-            if attempt:
-                time.sleep(min(0.5 * 2 ** (attempt - 1), 4.0))
-            yielded = False
+            request["stop"] = stop
+        where = self.base_url
+        started = False
+        try:
+            with self._openai().chat.completions.with_streaming_response.create(**request) as resp:
+                ctype = resp.headers.get("content-type", "")
+                if "text/event-stream" in ctype:
+                    pieces = _sse_deltas(resp.parse(), where)
+                elif "json" in ctype:  # a server that ignores stream=True sends the whole completion
+                    pieces = self._whole_reply(resp.text())
+                else:
+                    raise LLMUnavailableError(f"LLM server {where} answered with {ctype or 'no content type'}, not a chat completion stream")
+                for piece in pieces:
+                    started = True
+                    yield piece
+        except LLMUnavailableError:
+            raise
+        except openai.APIError as e:  # APIConnectionError, APITimeoutError and APIStatusError included
+            raise self._failure(e, started) from e
+
+    def _failure(self, e: Exception, started: bool) -> LLMUnavailableError:
+        """One line for a failure the openai client reported."""
+        import openai
+
+        where, cause = self.base_url, e.__cause__ or e
+        if started:
+            return LLMUnavailableError(f"LLM server {where} broke off the answer after it had started: {type(cause).__name__}: {cause}")
+        if isinstance(e, openai.APITimeoutError):
+            return LLMUnavailableError(f"LLM server {where} timed out after {self.timeout_s:g}s ({self.retries} retries)")
+        if isinstance(e, openai.APIConnectionError):
+            return LLMUnavailableError(f"cannot reach LLM server {where}: {type(cause).__name__}: {cause}")
+        if isinstance(e, openai.APIStatusError):
+            if e.status_code >= 500 or e.status_code == 429:
+                return LLMUnavailableError(f"LLM server {where} answered HTTP {e.status_code} ({self.retries} retries)")
             try:
-                with httpx.Client(timeout=timeout) as client, client.stream("POST", url, json=body, headers=self._headers()) as resp:
-                    if resp.status_code >= 500:
-                        last = LLMUnavailableError(f"LLM server {self.base_url} answered HTTP {resp.status_code}")
-                        continue
-                    if resp.status_code >= 400:
-                        detail = resp.read().decode("utf-8", "replace")[:200].replace("\n", " ")
-                        raise LLMUnavailableError(f"LLM server {self.base_url} refused the request: HTTP {resp.status_code} {detail}")
-                    ctype = resp.headers.get("content-type", "")
-                    if "text/event-stream" not in ctype and "json" not in ctype:
-                        raise LLMUnavailableError(f"LLM server {self.base_url} answered with {ctype or 'no content type'}, not a chat completion stream")
-                    for piece in _sse_deltas(resp.iter_lines(), self.base_url):
-                        yielded = True
-                        yield piece
-                    return
-            except LLMUnavailableError:
-                raise
-            except httpx.TimeoutException as e:
-                last = LLMUnavailableError(f"LLM server {self.base_url} timed out after {self.timeout_s:.0f}s")
-                last.__cause__ = e
-            except httpx.HTTPError as e:
-                last = LLMUnavailableError(f"cannot reach LLM server {self.base_url}: {type(e).__name__}: {e}")
-                last.__cause__ = e
-            if yielded:  # a stream that broke halfway cannot be retried without duplicating text
-                break
-        raise last or LLMUnavailableError(f"LLM server {self.base_url} failed")
+                detail = e.response.text
+            except Exception:  # a body that could not be read still leaves the status code to report
+                detail = e.message
+            return LLMUnavailableError(f"LLM server {where} refused the request: HTTP {e.status_code} {' '.join(detail.split())[:200]}")
+        return LLMUnavailableError(f"LLM server {where} reported an error: {getattr(e, 'message', e)}")
 
-
-def _sse_deltas(lines: Iterator[str], where: str) -> Iterator[str]:
-    """Text deltas of an OpenAI chat-completions SSE stream (or a single non-streamed JSON body)."""
-    buffered: list[str] = []
-    saw_event = False
-    for line in lines:
-        if not line:
-            continue
-        if not line.startswith("data:"):
-            buffered.append(line)
-            continue
-        saw_event = True
-        data = line[5:].strip()
-        if data == "[DONE]":
-            return
+    def _whole_reply(self, body: str) -> Iterator[str]:
         try:
-            obj = json.loads(data)
-            choice = obj["choices"][0]
-        except (json.JSONDecodeError, KeyError, IndexError, TypeError) as e:
-            raise LLMUnavailableError(f"LLM server {where} sent a malformed stream event: {data[:80]!r}") from e
-        text = (choice.get("delta") or {}).get("content") or (choice.get("message") or {}).get("content")
+            text = json.loads(body)["choices"][0]["message"]["content"]
+        except (ValueError, KeyError, IndexError, TypeError) as e:
+            raise LLMUnavailableError(f"LLM server {self.base_url} answered garbage: {body[:80]!r}") from e
         if text:
             yield text
-    if not saw_event:
-        try:
-            obj = json.loads("\n".join(buffered))
-            text = obj["choices"][0]["message"]["content"]
-        except (json.JSONDecodeError, KeyError, IndexError, TypeError) as e:
-            raise LLMUnavailableError(f"LLM server {where} answered garbage: {' '.join(buffered)[:80]!r}") from e
-        if text:
-            yield text
+
+
+def _sse_deltas(chunks: Iterator[Any], where: str) -> Iterator[str]:
+    """Text deltas of a streamed chat completion (the ``openai`` client's parsed chunks). A stream
+    that sends no completion chunk at all, or an event that is not one, is an ``LLMUnavailableError``."""
+    saw_chunk = False
+    try:
+        for chunk in chunks:
+            saw_chunk = True
+            delta = chunk.choices[0].delta if chunk.choices else None  # a usage-only chunk has no choices
+            if delta is not None and delta.content:
+                yield delta.content
+    except (ValueError, AttributeError, TypeError, IndexError) as e:  # json.JSONDecodeError is a ValueError
+        raise LLMUnavailableError(f"LLM server {where} sent a malformed stream event: {type(e).__name__}: {str(e)[:80]}") from e
+    if not saw_chunk:
+        raise LLMUnavailableError(f"LLM server {where} sent an empty stream (no completion chunks)")
 
 
 class ScriptedChatModel:

@@ -15,7 +15,7 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 
-from .language import _DE, _EN
+from .text import STOPWORDS_DE as _DE, STOPWORDS_EN as _EN
 from .types import Article, Chunk, Filters
 
 SCHEMA_VERSION = "1"

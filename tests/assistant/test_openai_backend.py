@@ -4,6 +4,7 @@ serving the small GGUF, and against failing servers (down, slow, garbage, 5xx)."
 from __future__ import annotations
 
 import http.server
+import json
 import socket
 import subprocess
 import sys
@@ -76,25 +77,50 @@ def test_answers_through_a_real_openai_compatible_server(llama_server, seed_stor
 
 # -- failing back ends -------------------------------------------------------------------------
 
+def _event(obj) -> bytes:
+    return b"data: " + (obj if isinstance(obj, bytes) else json.dumps(obj).encode()) + b"\n\n"
+
+
+_DELTA = {"choices": [{"delta": {"content": "Hallo"}}]}
+_BODIES = {  # mode -> (status, content type, body)
+    "ok": (200, "text/event-stream", _event(_DELTA) + _event(b"[DONE]")),
+    "garbage": (200, "text/html", b"<html>not an API</html>"),
+    "error500": (503, "text/plain", b""),
+    "error404": (404, "application/json", json.dumps({"error": {"message": "model 'm' not found"}}).encode()),
+    "malformed": (200, "text/event-stream", _event(_DELTA) + _event(b"{not json") + _event(b"[DONE]")),
+    "error_event": (200, "text/event-stream", _event({"error": {"message": "out of memory"}})),
+    "empty": (200, "text/event-stream", _event(b"[DONE]")),
+    "json": (200, "application/json", json.dumps({"choices": [{"message": {"role": "assistant", "content": "Hallo"}}]}).encode()),
+    "json_garbage": (200, "application/json", b'{"result": "Hallo"}'),
+}
+
+
 class _Handler(http.server.BaseHTTPRequestHandler):
     mode = "garbage"
     hits = 0
+    authorization = None
 
     def log_message(self, *args):  # keep test output clean
         pass
 
     def do_POST(self):  # noqa: N802
         type(self).hits += 1
+        type(self).authorization = self.headers.get("Authorization")
         self.rfile.read(int(self.headers.get("Content-Length", 0)))
         if self.mode == "slow":
             time.sleep(3)
-        if self.mode == "error500":
-            self.send_response(503)
+        if self.mode == "broken":  # one piece, then the connection drops before the promised length
+            body = _event(_DELTA)
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.send_header("Content-Length", str(len(body) + 500))
             self.end_headers()
+            self.wfile.write(body)
+            self.wfile.flush()
+            self.close_connection = True
             return
-        body = b"<html>not an API</html>" if self.mode == "garbage" else b'data: {"choices": [{"delta": {"content": "Hallo"}}]}\n\ndata: [DONE]\n\n'
-        ctype = "text/html" if self.mode == "garbage" else "text/event-stream"
-        self.send_response(200)
+        status, ctype, body = _BODIES["ok" if self.mode == "slow" else self.mode]
+        self.send_response(status)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
@@ -152,3 +178,58 @@ def test_5xx_is_retried_then_reported(stub_server):
 def test_good_stub_stream_parses(stub_server):
     url, _ = stub_server("ok")
     assert "".join(OpenAICompatChat(url, "m").stream(MESSAGES, max_tokens=8, temperature=0)) == "Hallo"
+
+
+def test_api_key_is_sent_as_bearer_token(stub_server):
+    url, handler = stub_server("ok")
+    assert "".join(OpenAICompatChat(url, "m", api_key="geheim").stream(MESSAGES, max_tokens=8, temperature=0)) == "Hallo"
+    assert handler.authorization == "Bearer geheim"
+
+
+def test_4xx_fails_at_once_with_the_servers_detail(stub_server):
+    url, handler = stub_server("error404")
+    llm = OpenAICompatChat(url, "m", retries=2)
+    with pytest.raises(LLMUnavailableError, match=r"LLM server http://127\.0\.0\.1:\d+/v1 refused the request: HTTP 404 .*model 'm' not found") as err:
+        list(llm.stream(MESSAGES, max_tokens=8, temperature=0))
+    assert "\n" not in str(err.value)
+    assert handler.hits == 1  # not retried
+
+
+@pytest.mark.parametrize("mode,match", [
+    ("malformed", "sent a malformed stream event"),
+    ("error_event", "reported an error: out of memory"),
+    ("empty", "sent an empty stream"),
+    ("json_garbage", "answered garbage"),
+])
+def test_bad_streams_are_clear_errors(stub_server, mode, match):
+    url, _ = stub_server(mode)
+    llm = OpenAICompatChat(url, "m", retries=0)
+    with pytest.raises(LLMUnavailableError, match=match) as err:
+        list(llm.stream(MESSAGES, max_tokens=8, temperature=0))
+    assert url in str(err.value) and "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize("mode,match", [
+    ("malformed", "sent a malformed stream event"),
+    ("broken", "broke off the answer after it had started"),
+])
+def test_stream_failing_after_text_is_not_retried(stub_server, mode, match):
+    url, handler = stub_server(mode)
+    pieces = []
+    with pytest.raises(LLMUnavailableError, match=match):
+        for p in OpenAICompatChat(url, "m", retries=2).stream(MESSAGES, max_tokens=8, temperature=0):
+            pieces.append(p)
+    assert pieces == ["Hallo"]  # what was yielded stays, and is not repeated by a second request
+    assert handler.hits == 1
+
+
+def test_a_server_that_ignores_streaming_still_answers(stub_server):
+    url, _ = stub_server("json")
+    assert list(OpenAICompatChat(url, "m").stream(MESSAGES, max_tokens=8, temperature=0)) == ["Hallo"]
+
+
+def test_missing_base_url_is_a_model_error():
+    from assistant.errors import ModelError
+
+    with pytest.raises(ModelError, match="llm.base_url is required"):
+        OpenAICompatChat("", "m")

@@ -140,6 +140,168 @@ def test_html_title_falls_back_to_h1(tmp_path):
     assert art.text == "Und der Text dazu."
 
 
+# A news page as sites serve them: cookie banner, navigation, breadcrumbs, share buttons, an inline
+# "read also" box, a newsletter form, related links, reader comments and a footer around the article.
+NEWS_PAGE_DE = """<!DOCTYPE html>
+<html lang="de">
+<head>
+<meta charset="utf-8">
+<title>Windpark Nordheide genehmigt: Bau beginnt im Herbst | Lokalblatt Online</title>
+<meta property="og:title" content="Windpark Nordheide genehmigt: Bau beginnt im Herbst">
+<meta name="description" content="Der Landkreis hat den Windpark genehmigt.">
+<meta property="article:published_time" content="2025-08-18T09:30:00+02:00">
+<link rel="stylesheet" href="/static/site.css">
+<style>.cookie-banner{position:fixed}</style>
+<script>window.dataLayer = [{"page": "artikel"}]; function trackPageview(){}</script>
+<script type="application/ld+json">{"@context":"https://schema.org","@type":"NewsArticle","headline":"Windpark Nordheide genehmigt: Bau beginnt im Herbst","datePublished":"2025-08-18T09:30:00+02:00","author":{"@type":"Person","name":"Anna Berger"}}</script>
+</head>
+<body>
+<div id="cookie-banner" class="cookie-banner consent">
+  <p>Wir verwenden Cookies, um Ihnen das beste Nutzererlebnis zu bieten. Mit „Alle akzeptieren“ stimmen Sie der Verarbeitung Ihrer Daten durch unsere Partner zu.</p>
+  <button>Alle akzeptieren</button> <button>Einstellungen</button> <a href="/datenschutz">Datenschutzerklärung</a>
+</div>
+<header class="site-header">
+  <a class="logo" href="/">Lokalblatt Online</a>
+  <nav class="main-nav">
+    <ul><li><a href="/politik">Politik</a></li><li><a href="/wirtschaft">Wirtschaft</a></li><li><a href="/sport">Sport</a></li>
+    <li><a href="/kultur">Kultur</a></li><li><a href="/abo">Abo abschließen</a></li><li><a href="/login">Anmelden</a></li></ul>
+  </nav>
+</header>
+<nav class="breadcrumb"><a href="/">Startseite</a> › <a href="/region">Region</a> › <a href="/region/nordheide">Nordheide</a></nav>
+<main>
+<article class="article">
+  <header>
+    <p class="kicker">Energiewende</p>
+    <h1>Windpark Nordheide genehmigt: Bau beginnt im Herbst</h1>
+    <p class="byline">Von Anna Berger · <time datetime="2025-08-18T09:30:00+02:00">18.08.2025, 09:30 Uhr</time></p>
+    <div class="share"><a href="#">Auf Facebook teilen</a> <a href="#">Per WhatsApp teilen</a> <a href="#">Link kopieren</a></div>
+  </header>
+  <p class="lead"><strong>Nach drei Jahren Planung hat der Landkreis den Windpark Nordheide mit zwölf Windrädern genehmigt. Die Anlagen sollen rund 40.000 Haushalte mit Strom versorgen.</strong></p>
+  <ul class="summary"><li>Zwölf Windräder mit je 6 Megawatt Leistung</li><li>Baubeginn im Oktober 2025</li><li>Strom für rund 40.000 Haushalte</li></ul>
+  <p>Der Kreistag stimmte am Montagabend mit 31 zu 12 Stimmen für das Vorhaben. Landrätin Petra Vogt sprach von einem „wichtigen Schritt für die Region“. Die Betreibergesellschaft will noch im Oktober mit dem Bau der Fundamente beginnen.</p>
+  <figure><img src="/img/windpark.jpg" alt="Windräder"><figcaption>Windräder bei Sonnenuntergang (Symbolbild). Foto: dpa</figcaption></figure>
+  <p>Gegen das Projekt hatte eine Bürgerinitiative mehr als 2.000 Unterschriften gesammelt. Sie befürchtet Lärm und einen Wertverlust der Grundstücke in den angrenzenden Dörfern. Der Landkreis verweist auf ein Gutachten, nach dem die Grenzwerte an allen Wohnhäusern eingehalten werden.</p>
+  <aside class="related-inline"><h3>Lesen Sie auch</h3><ul><li><a href="/a/1">Solarpark am Stadtrand eröffnet</a></li><li><a href="/a/2">Stadtwerke erhöhen die Strompreise</a></li></ul></aside>
+  <h2>Beteiligung der Gemeinden</h2>
+  <p>Die drei Standortgemeinden sollen jährlich zusammen etwa 180.000 Euro aus dem Betrieb erhalten. Bürgerinnen und Bürger können sich außerdem über eine Genossenschaft an dem Windpark beteiligen; die Mindesteinlage liegt bei 500 Euro.</p>
+  <p>Die Inbetriebnahme der ersten Anlagen ist für Ende 2026 geplant.</p>
+  <div class="newsletter-box"><h3>Newsletter</h3><p>Jeden Morgen die wichtigsten Nachrichten aus der Region in Ihrem Postfach.</p><form><input type="email" placeholder="E-Mail-Adresse"><button>Jetzt abonnieren</button></form></div>
+</article>
+<section class="related">
+  <h2>Mehr zum Thema</h2>
+  <ul>
+    <li><a href="/a/3">Streit um Abstandsregeln für Windräder geht weiter</a></li>
+    <li><a href="/a/4">Wie viel Strom liefert die Nordsee?</a></li>
+    <li><a href="/a/5">Kommentar: Die Energiewende braucht mehr Tempo</a></li>
+  </ul>
+</section>
+<section id="comments" class="comments">
+  <h2>Kommentare (3)</h2>
+  <div class="comment"><p class="comment-author">heidebauer72</p><p>Endlich geht es voran! Wurde auch Zeit nach so vielen Jahren.</p></div>
+  <div class="comment"><p class="comment-author">Nachbar_K</p><p>Und wer bezahlt den Wertverlust meines Hauses? Niemand fragt uns Anwohner.</p></div>
+  <div class="comment"><p class="comment-author">E. Schulz</p><p>Die Genossenschaft ist eine gute Idee, ich mache mit.</p></div>
+  <form class="comment-form"><textarea>Ihr Kommentar</textarea><button>Kommentar absenden</button></form>
+</section>
+</main>
+<footer class="site-footer">
+  <ul><li><a href="/impressum">Impressum</a></li><li><a href="/datenschutz">Datenschutz</a></li><li><a href="/agb">AGB</a></li><li><a href="/kontakt">Kontakt</a></li></ul>
+  <p>© 2025 Lokalblatt Verlag GmbH. Alle Rechte vorbehalten.</p>
+</footer>
+<script>trackPageview();</script>
+</body>
+</html>
+"""
+
+NEWS_PAGE_EN = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>Springfield approves library budget - The Springfield Courier</title>
+<meta property="og:title" content="Springfield approves library budget">
+<script>var ads = {slot: "top"};</script>
+</head>
+<body>
+<div class="cookie-consent" role="dialog"><p>We use cookies and similar technologies to personalise content and ads. By clicking "Accept all" you agree to our use of cookies.</p><button>Accept all</button><button>Manage preferences</button></div>
+<nav class="navbar"><a href="/">Home</a> <a href="/news">News</a> <a href="/sports">Sports</a> <a href="/opinion">Opinion</a> <a href="/subscribe">Subscribe</a> <a href="/signin">Sign in</a></nav>
+<div class="ad-slot">Advertisement</div>
+<main>
+<article>
+<h1>Springfield approves library budget</h1>
+<div class="meta">By Tom Reed | Published August 18, 2025 | 4 min read</div>
+<p>The city council of Springfield approved a new budget for public libraries on Tuesday, ending a dispute that had lasted more than a year. The plan passed by seven votes to two.</p>
+<p>Mayor Linda Park said the money would pay for longer opening hours on weekends and for 12,000 new books. The central library will also hire four additional staff members.</p>
+<div class="related-links"><strong>Related:</strong> <a href="/x">Council delays vote on bus routes</a> · <a href="/y">School board elects new chair</a></div>
+<p>Critics argued that the plan ignores the cost of repairing old school buildings. Council member Ray Ortiz said the repairs would cost at least $3 million and could not wait much longer.</p>
+<p>A final vote on the school repairs is expected next month.</p>
+<div class="share-tools">Share this article: Facebook Twitter Email</div>
+</article>
+<aside class="trending"><h2>Trending now</h2><ol><li><a href="/t1">Heat wave to last through weekend</a></li><li><a href="/t2">Local bakery wins national prize</a></li><li><a href="/t3">Five things to do this weekend</a></li></ol></aside>
+<section class="comments"><h2>Join the conversation</h2><div class="comment"><b>reader123</b><p>About time! Our branch has been closed on Sundays for years.</p></div><div class="comment"><b>taxpayer_joe</b><p>Another waste of money while the schools fall apart.</p></div></section>
+</main>
+<footer><p>Copyright 2025 The Springfield Courier. All rights reserved.</p><a href="/privacy">Privacy Policy</a> <a href="/terms">Terms of Use</a> <a href="/contact">Contact us</a></footer>
+</body>
+</html>
+"""
+
+
+@pytest.mark.parametrize("page,language,title,kept,dropped", [
+    (NEWS_PAGE_DE, "de", "Windpark Nordheide genehmigt: Bau beginnt im Herbst",
+     ["Nach drei Jahren Planung hat der Landkreis den Windpark Nordheide mit zwölf Windrädern genehmigt.",
+      "Zwölf Windräder mit je 6 Megawatt Leistung", "Der Kreistag stimmte am Montagabend mit 31 zu 12 Stimmen",
+      "Gegen das Projekt hatte eine Bürgerinitiative mehr als 2.000 Unterschriften gesammelt.",
+      "Beteiligung der Gemeinden", "etwa 180.000 Euro", "Die Inbetriebnahme der ersten Anlagen ist für Ende 2026 geplant."],
+     ["Cookies", "Alle akzeptieren", "Abo abschließen", "Startseite", "Auf Facebook teilen", "Lesen Sie auch",
+      "Solarpark am Stadtrand", "Newsletter", "Jetzt abonnieren", "Mehr zum Thema", "Streit um Abstandsregeln",
+      "Kommentare", "heidebauer72", "Endlich geht es voran", "Wertverlust meines Hauses", "Impressum",
+      "Alle Rechte vorbehalten", "trackPageview", "dataLayer", "NewsArticle"]),
+    (NEWS_PAGE_EN, "en", "Springfield approves library budget",
+     ["The city council of Springfield approved a new budget for public libraries on Tuesday",
+      "Mayor Linda Park said the money would pay for longer opening hours", "Critics argued that the plan ignores",
+      "A final vote on the school repairs is expected next month."],
+     ["cookies", "Accept all", "Subscribe", "Sign in", "Advertisement", "Council delays vote", "Share this article",
+      "Trending now", "Heat wave", "Join the conversation", "About time", "waste of money", "All rights reserved",
+      "Privacy Policy", "ads = "]),
+])
+def test_html_news_page_keeps_the_article_and_drops_the_boilerplate(tmp_path, page, language, title, kept, dropped):
+    art = one(write(tmp_path / "page.html", page))
+    assert art.title == title  # og:title, without the site name of <title>
+    for words in kept:
+        assert words in art.text, words
+    for words in dropped:
+        assert words not in art.text, words
+    assert title not in art.text  # the headline is the title, not a paragraph
+    assert art.language == language
+
+
+def test_html_keeps_short_lists_and_tables(tmp_path):
+    html = """<html><head><title>Bahnstreik ab Mittwoch</title></head><body>
+    <p>Die Gewerkschaft hat einen Streik angekündigt.</p><ul><li>Beginn: Mittwoch, 2 Uhr</li><li>Dauer: 48 Stunden</li></ul>
+    <table><tr><th>Linie</th><th>Takt</th></tr><tr><td>S1</td><td>60 Minuten</td></tr></table>
+    <p>Die Verhandlungen waren am Freitag abgebrochen worden.</p></body></html>"""
+    art = one(write(tmp_path / "a.html", html))
+    for words in ("Streik angekündigt", "Dauer: 48 Stunden", "60 Minuten", "am Freitag abgebrochen"):
+        assert words in art.text
+
+
+def test_html_without_any_title_uses_the_first_line_and_warns(tmp_path):
+    p = write(tmp_path / "a.html", "<html><body><p>Brücke gesperrt</p><p>Die Rheinbrücke ist wegen Schäden gesperrt.</p></body></html>")
+    res = load_file(p)
+    art = res.articles[0]
+    assert (art.title, art.text) == ("Brücke gesperrt", "Die Rheinbrücke ist wegen Schäden gesperrt.")
+    assert any(str(p) in w and "first line" in w for w in res.warnings)
+
+
+@pytest.mark.parametrize("html", [
+    "<html><head><script>var x = 1;</script></head><body></body></html>",
+    "<html><body><!-- nur ein Kommentar --></body></html>",
+])
+def test_html_without_text_is_an_article_error_naming_the_file(tmp_path, html):
+    p = write(tmp_path / "leer.html", html)
+    with pytest.raises(ArticleError, match="no article text") as err:
+        load_file(p)
+    assert str(err.value).startswith(str(p))
+
+
 def test_iter_article_files_sorted_skips_hidden_and_unknown(tmp_path):
     write(tmp_path / "b.md", "x")
     write(tmp_path / "a.txt", "x")
@@ -183,7 +345,31 @@ def test_parse_date_german_month_with_umlaut():
     assert parse_date("1. Dezember 2023") == "2023-12-01"
 
 
-@pytest.mark.parametrize("value", ["gestern", "32.13.2025", "31. Februar 2024", "2025", "", "Q3 2024"])
+@pytest.mark.parametrize("value,expected", [
+    ("03/04/2025", "2025-04-03"),  # day first: 3 April, as written in Germany and Britain
+    ("03.04.2025", "2025-04-03"),
+    ("3.4.2025", "2025-04-03"),
+    ("01/02/25", "2025-02-01"),
+    ("12/11/2024", "2024-11-12"),
+    ("08/18/2025", "2025-08-18"),  # month first only where day first is impossible
+    ("Montag, 18. August 2025", "2025-08-18"),
+    ("Dienstag, 3. Juni 2025, 14:05 Uhr", "2025-06-03"),
+    ("5. Jänner 2025", "2025-01-05"),
+    ("3. Sept. 2025", "2025-09-03"),
+    ("Sept. 3, 2025", "2025-09-03"),
+    ("2025-08-18T23:30:00-05:00", "2025-08-18"),  # the date as written, not moved to UTC
+    ("Mon, 18 Aug 2025 23:30:00 -0500", "2025-08-18"),
+    ("2025-08-18T10:00:00.123+02:00", "2025-08-18"),
+])
+def test_parse_date_day_first_and_time_zones(value, expected):
+    assert parse_date(value) == expected
+
+
+@pytest.mark.parametrize("value", [
+    "gestern", "32.13.2025", "31. Februar 2024", "2025", "", "Q3 2024",
+    "heute", "yesterday", "vor 2 Tagen", "letzten Montag",  # relative: would depend on the day of ingestion
+    "August 2025", "18. August", "29.02.2023", "2024-02-30", "1755500000", "   ", None,
+])
 def test_parse_date_rejects_what_it_cannot_read(value):
     assert parse_date(value) is None
 
