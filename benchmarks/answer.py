@@ -2,8 +2,8 @@
 embedded GGUF models (0.5B and 1.5B), with the real e5 retrieval. Writes
 ``benchmarks/results/answer.{json,md}`` and the verbatim answers.
 
-    .venv/bin/python benchmarks/answer.py [--models qwen2.5-coder-0.5b qwen2.5-coder-1.5b] [--quick]
-    .venv/bin/python benchmarks/answer.py --models qwen2.5-coder-1.5b --name answer-compact \\
+    .venv/bin/python -m benchmarks.answer [--models qwen2.5-coder-0.5b qwen2.5-coder-1.5b] [--quick]
+    .venv/bin/python -m benchmarks.answer --models qwen2.5-coder-1.5b --name answer-compact \\
         --set answering.context_passages=2 --set answering.passage_max_tokens=70
 
 The first question of each model is a warm-up (model load, system-prompt evaluation) and is reported
@@ -17,13 +17,11 @@ import json
 import platform
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from .common import REPO, RESULTS, SEEDS
 
 QUESTIONS = [
     ("de", "Wo traf Trump Putin am Freitag?"),
@@ -54,7 +52,7 @@ def machine() -> dict:
     except (OSError, StopIteration):
         pass
     try:
-        commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+        commit = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
     except OSError:
         commit = ""
     import os
@@ -63,11 +61,11 @@ def machine() -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(prog="python -m benchmarks.answer", description=__doc__.split("\n\n")[0])
     ap.add_argument("--models", nargs="+", default=["qwen2.5-coder-0.5b", "qwen2.5-coder-1.5b"])
     ap.add_argument("--cache-dir", default=None, help="model cache (default: settings)")
     ap.add_argument("--quick", action="store_true", help="3 questions per model")
-    ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results"))
+    ap.add_argument("--out", default=str(RESULTS))
     ap.add_argument("--set", action="append", default=[], metavar="SECTION.FIELD=VALUE",
                     help="a settings override, e.g. answering.context_passages=2 (repeatable)")
     ap.add_argument("--name", default="answer", help="results file name (default: answer)")
@@ -88,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
         over[key.strip()] = value.strip()
     s = base.with_overrides(**over)
     store = open_store(s)
-    store.ingest([ROOT / "seeds"])
+    store.ingest([SEEDS])
     questions = QUESTIONS[:3] if args.quick else QUESTIONS
     results: dict = {"machine": machine(), "settings": {"answering": s.answering.model_dump(), "retrieval": s.retrieval.model_dump()}, "models": {}}
     for model in args.models:
@@ -140,4 +138,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    raise SystemExit(main())

@@ -15,16 +15,13 @@ import os
 import platform
 import resource
 import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
-
-DATA = REPO.parent / "shared" / "data"
-RESULTS = REPO / "benchmarks" / "results"
+REPO = Path(__file__).resolve().parents[1]
+SEEDS = REPO / "seeds"
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data"  # ../shared/data beside the checkout
+RESULTS = Path(__file__).resolve().parent / "results"
 XQUAD_DE = DATA / "xquad" / "xquad.de.json"
 XQUAD_EN = DATA / "xquad" / "xquad.en.json"
 GNAD = DATA / "10kGNAD" / "test.csv"

@@ -1,8 +1,8 @@
 """How the fusion settings in ``Store.search`` were chosen: dump each question's dense and lexical
 candidates once from a kept retrieval-benchmark index, then replay fusion variants in numpy.
 
-    .venv/bin/python benchmarks/retrieval.py --index-dir /tmp/bench-index     # builds the index once
-    .venv/bin/python benchmarks/fusion_sweep.py --index-dir /tmp/bench-index  # sweeps, prints a table
+    .venv/bin/python -m benchmarks.retrieval --index-dir /tmp/bench-index     # builds the index once
+    .venv/bin/python -m benchmarks.fusion_sweep --index-dir /tmp/bench-index  # sweeps, prints a table
 
 Only the tuning half of XQuAD (even topics) is used to pick settings; the table also shows the
 held-out half and MLQA so that overfitting shows. The replay mirrors ``Store.search``: candidates
@@ -15,14 +15,11 @@ from __future__ import annotations
 import argparse
 import itertools
 import pickle
-import sys
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-import common  # noqa: E402
+from . import common
 
 DEPTH = 100
 #: neighbours asked from Chroma: its HNSW search (ef = max(ef_search, n)) misses ~8% of the true
@@ -152,14 +149,14 @@ def score(data: dict, name: str, p: dict, part: str = "all") -> dict:
     return {k: sum(1 for r in ranks if r and r <= k) / n for k in (1, 5, 10)} | {"mrr": sum(1 / r for r in ranks if r) / n}
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m benchmarks.fusion_sweep", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--index-dir", type=Path, required=True)
     ap.add_argument("--cache-dir", type=Path)
     ap.add_argument("--dump", type=Path, default=Path("/tmp/newsqa-fusion-dump.pkl"))
     ap.add_argument("--refresh", action="store_true", help="re-read the candidates from the index")
     ap.add_argument("--fts", nargs="+", default=["current"], help="FTS query variants in the grid")
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     data = pickle.loads(args.dump.read_bytes()) if args.dump.exists() and not args.refresh else dump(args.index_dir, args.cache_dir, args.dump)
 
     def show(title: str, configs: list[dict], top: int) -> list[dict]:

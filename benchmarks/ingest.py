@@ -9,9 +9,9 @@ therefore takes a fixed sample (every 16th news article and every 4th paragraph,
 rates, not totals, are compared, and all variants run on the same texts in the same process.
 Wall-clock rates and CPU-time rates are both reported because the machine is shared.
 
-    .venv/bin/python benchmarks/ingest.py            # sample, writes benchmarks/results/ingest.*
-    .venv/bin/python benchmarks/ingest.py --full     # the whole corpus (~40 min)
-    .venv/bin/python benchmarks/ingest.py --quick    # smoke run, writes nothing
+    .venv/bin/python -m benchmarks.ingest            # sample, writes benchmarks/results/ingest.*
+    .venv/bin/python -m benchmarks.ingest --full     # the whole corpus (~40 min)
+    .venv/bin/python -m benchmarks.ingest --quick    # smoke run, writes nothing
 
 Needs the ``bench`` extra (``pip install -e ".[bench]"``) for the LangChain baseline.
 """
@@ -22,14 +22,11 @@ import argparse
 import gc
 import os
 import shutil
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-import common  # noqa: E402
+from . import common
 
 
 class Phase:
@@ -63,7 +60,7 @@ def rates(ph: Phase, articles: int, chunks: int, tokens: int) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(prog="python -m benchmarks.ingest", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     size = ap.add_mutually_exclusive_group()
     size.add_argument("--quick", action="store_true", help="smoke run on 25 articles; writes no result files")
     size.add_argument("--full", action="store_true", help="the whole corpus (about 40 minutes on 2 cores)")

@@ -10,8 +10,8 @@ vectors are real chunk vectors plus Gaussian noise (cosine ~0.9 to the original,
 sees clustered, realistic data). Each measurement runs in a fresh child process, so its peak RSS
 is that of a process serving the index, not of the one that built it.
 
-    .venv/bin/python benchmarks/latency.py           # seeds + 100k chunks, writes benchmarks/results/latency.*
-    .venv/bin/python benchmarks/latency.py --quick   # seeds + 5k chunks, writes nothing
+    .venv/bin/python -m benchmarks.latency           # seeds + 100k chunks, writes benchmarks/results/latency.*
+    .venv/bin/python -m benchmarks.latency --quick   # seeds + 5k chunks, writes nothing
 """
 
 from __future__ import annotations
@@ -29,9 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-import common  # noqa: E402
+from . import common
 
 CLIENTS = 8
 
@@ -119,7 +117,7 @@ def serve(index_dir: Path, cache_dir: Path | None, n: int) -> dict:
 
 
 def measure(index_dir: Path, cache_dir: Path | None, n: int) -> dict:
-    cmd = [sys.executable, __file__, "--serve", str(index_dir), "--queries", str(n)]
+    cmd = [sys.executable, "-m", "benchmarks.latency", "--serve", str(index_dir), "--queries", str(n)]
     if cache_dir:
         cmd += ["--cache-dir", str(cache_dir)]
     out = subprocess.run(cmd, capture_output=True, text=True, check=False)
@@ -186,7 +184,7 @@ def scale(store, target: int, rng: np.random.Generator) -> float:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(prog="python -m benchmarks.latency", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="seeds + 5,000 chunks, 40 queries; writes no result files")
     ap.add_argument("--chunks", type=int, default=100_000, help="size of the scaled corpus")
     ap.add_argument("--cache-dir", type=Path, help="model cache (paths.cache_dir); default: from settings")
@@ -206,7 +204,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = common.settings_for(tmp / "index", args.cache_dir)
         store = open_store(settings)
-        rep = store.ingest([common.REPO / "seeds"])
+        rep = store.ingest([common.SEEDS])
         print("seeds:", rep.summary(), flush=True)
         store.close()
         seeds = measure(tmp / "index", args.cache_dir, n_q)

@@ -2,7 +2,7 @@
 API for a bounded number of questions each, on localhost only. Reports errors, cross-talk (an answer
 that belongs to another question) and latency percentiles; writes ``benchmarks/results/load.{json,md}``.
 
-    .venv/bin/python benchmarks/load.py [--sessions 8] [--per-session 2] [--model qwen2.5-coder-0.5b]
+    .venv/bin/python -m benchmarks.load [--sessions 8] [--per-session 2] [--model qwen2.5-coder-0.5b]
 
 Without ``--url`` it starts the app itself on a free port over seeds/ (embedded models).
 """
@@ -11,14 +11,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from .common import RESULTS, SEEDS
 
 QUESTIONS = [
     "Wo traf Trump Putin am Freitag?",
@@ -87,20 +85,20 @@ def start_app(model: str, cache_dir: str | None = None):
         over["paths.cache_dir"] = cache_dir
     s = Settings().with_overrides(**over)
     a = Assistant(s)
-    a.store.ingest([ROOT / "seeds"])
+    a.store.ingest([SEEDS])
     app = build_app(a)
     url = launch(app, host="127.0.0.1", port=0, prevent_thread_lock=True)
     return app, url
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(prog="python -m benchmarks.load", description=__doc__.split("\n\n")[0])
     ap.add_argument("--url", help="a running app (default: start one)")
     ap.add_argument("--sessions", type=int, default=8)
     ap.add_argument("--per-session", type=int, default=2)
     ap.add_argument("--model", default="qwen2.5-coder-0.5b")
     ap.add_argument("--cache-dir")
-    ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results"))
+    ap.add_argument("--out", default=str(RESULTS))
     args = ap.parse_args(argv)
     app = None
     url = args.url
@@ -126,4 +124,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    raise SystemExit(main())

@@ -10,25 +10,22 @@ chosen on the tuning half only. MLQA de-de (512 questions over 456 native German
 to the same index afterwards) is a check set that played no part in tuning. Finally, dense recall
 of the int8-quantised e5 is compared with fp32 e5 (exact cosine search over a corpus subset).
 
-    .venv/bin/python benchmarks/retrieval.py            # full run, writes benchmarks/results/retrieval.*
-    .venv/bin/python benchmarks/retrieval.py --quick    # smoke run on a small subset, writes nothing
+    .venv/bin/python -m benchmarks.retrieval            # full run, writes benchmarks/results/retrieval.*
+    .venv/bin/python -m benchmarks.retrieval --quick    # smoke run on a small subset, writes nothing
 """
 
 from __future__ import annotations
 
 import argparse
 import shutil
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-import common  # noqa: E402
-from common import Question  # noqa: E402
+from . import common
+from .common import Question
 
 MODES = ("dense", "lexical", "hybrid")
 KS = (1, 5, 10)
@@ -122,7 +119,7 @@ def fp32_check(store, indexed, settings, questions: dict[str, list[Question]], g
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(prog="python -m benchmarks.retrieval", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="smoke run: 40 paragraphs, 100 distractors; writes no result files")
     ap.add_argument("--index-dir", type=Path, help="keep the index here (re-runs then skip the ingest); default: a temp dir")
     ap.add_argument("--cache-dir", type=Path, help="model cache (paths.cache_dir); default: from settings")

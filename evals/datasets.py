@@ -12,8 +12,10 @@ Every set is a corpus (files that ``Store.ingest`` reads) plus question records 
 - ``mlqa``: MLQA de-de dev, native German Wikipedia paragraphs, German questions; article level.
 
 The public sets get the 10kGNAD news articles as distractors (all 1,028 unless ``distractors`` says
-fewer). The corpus records are built by ``benchmarks/common.py`` so that the retrieval benchmark and
+fewer). The corpus records are built by ``benchmarks.common`` so that the retrieval benchmark and
 the evaluation measure the same corpus; this module adds the questions' answers and gold sentences.
+The seed questions ship with the package (``evals/seed.jsonl``); their corpus is the checkout's
+``seeds/`` folder.
 
     >>> s = load_set("seed")
     >>> len(s.questions), s.corpus
@@ -28,10 +30,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from assistant.errors import ConfigError
+from benchmarks import common
 
-REPO = Path(__file__).resolve().parent.parent
-SEED_QUESTIONS = REPO / "evals" / "seed.jsonl"
-SEEDS_DIR = REPO / "seeds"
+SEED_QUESTIONS = Path(__file__).with_name("seed.jsonl")
+SEEDS_DIR = Path(__file__).resolve().parents[1] / "seeds"  # the seed article, in the checkout
 SETS = ("seed", "xquad", "xquad-r", "mlqa")
 KINDS = ("de", "en", "crosslingual", "followup", "unanswerable")
 
@@ -163,17 +165,6 @@ def load_questions(path: Path) -> list[EvalQuestion]:
 
 
 # ------------------------------------------------------------------------------------ public sets
-def _benchmark_corpus():
-    """The corpus builders of benchmarks/common.py (one implementation for both)."""
-    import sys
-
-    if str(REPO) not in sys.path:
-        sys.path.insert(0, str(REPO))
-    from benchmarks import common
-
-    return common
-
-
 def _xquad_answers(path: Path) -> dict[str, list[str]]:
     data = json.loads(path.read_text(encoding="utf-8"))["data"]
     return {
@@ -210,7 +201,6 @@ def _interleave(*groups: Sequence[EvalQuestion]) -> list[EvalQuestion]:
 
 
 def _public_set(name: str, work_dir: Path, distractors: int | None) -> EvalSet:
-    common = _benchmark_corpus()
     if name in ("xquad", "xquad-r"):
         records, qde, qen = common.xquad()
         ans_de = _xquad_answers(common.XQUAD_DE)
@@ -263,13 +253,14 @@ def load_set(name: str, work_dir: Path | None = None, *, distractors: int | None
     that the unanswerable questions stay unanswerable), and ``questions`` replaces evals/seed.jsonl.
     """
     if name == "seed":
+        if not SEEDS_DIR.is_dir():
+            raise ConfigError(f"the seed set's articles are not at {SEEDS_DIR}: run it from a checkout of newsqa")
         qs = load_questions(questions or SEED_QUESTIONS)
         corpus: list[Path] = [SEEDS_DIR]
         notes = ["seeds/ (one German news article)"]
         if distractors:
             if work_dir is None:
                 raise ConfigError("distractors for the seed set need a work folder")
-            common = _benchmark_corpus()
             corpus.append(common.write_jsonl(Path(work_dir) / "corpus" / "distractors.jsonl", common.gnad()[:distractors]))
             notes.append(f"+ {distractors} 10kGNAD distractor articles")
         return EvalSet(name="seed", questions=qs, corpus=corpus, notes=notes)

@@ -28,13 +28,6 @@ TIMINGS = [(("first_token_s", "p50"), "first token p50 s"), (("first_token_s", "
            (("total_s", "p50"), "total p50 s"), (("total_s", "p95"), "total p95 s")]
 
 
-def machine_info() -> dict:
-    """CPU, RAM, versions, git commit and date (the benchmarks' description of the machine)."""
-    from .datasets import _benchmark_corpus
-
-    return _benchmark_corpus().machine()
-
-
 def _get(d: dict | None, path: tuple[str, ...]):
     for key in path:
         if not isinstance(d, dict):
@@ -318,4 +311,4 @@ def compare(runs: list[dict]) -> str:
     return "\n".join(out)
 
 
-__all__ = ["load_results", "markdown", "headline", "plot_runs", "write_outputs", "compare", "run_name", "machine_info"]
+__all__ = ["load_results", "markdown", "headline", "plot_runs", "write_outputs", "compare", "run_name"]

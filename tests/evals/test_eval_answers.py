@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.evaluation import Gold, answer_metrics, score_answer
 from assistant.types import REFUSAL, Answer, Citation, SentenceCheck
 from evals.datasets import EvalQuestion
+from evals.gold import Gold
+from evals.scoring import answer_metrics, score_answer
 from vectorstore.types import Chunk, Hit
 
 PASSAGE = "An den Gesprächen nehmen unter anderem der britische Premierminister Keir Starmer teil."
@@ -34,9 +35,14 @@ def citation(n: int, article_id: str = "a1", start: int = GOLD_START, passage: s
                     passage=passage, start=start, end=start + len(passage))
 
 
-def answer(text: str, *, language: str = "de", citations=(), sentences=(), abstained=False, passages=(), timings=None) -> Answer:
-    return Answer(question="q", text=text, language=language, citations=list(citations), sentences=list(sentences),
-                  grounded=not abstained, abstained=abstained, passages=list(passages),
+def answer(text: str, *, raw_text: str | None = None, language: str = "de", citations=(), sentences=(), abstained=False,
+           passages=(), timings=None) -> Answer:
+    """An answer as the assistant returns it; ``raw_text`` is what the model wrote (default: ``text``
+    for answers, nothing for abstentions, which the relevance gate gives without the model)."""
+    if raw_text is None:
+        raw_text = "" if abstained else text
+    return Answer(question="q", text=text, raw_text=raw_text, language=language, citations=list(citations),
+                  sentences=list(sentences), grounded=not abstained, abstained=abstained, passages=list(passages),
                   timings=timings if timings is not None else {"first_token_s": 0.5, "total_s": 2.0})
 
 
@@ -48,21 +54,37 @@ def test_a_correct_cited_answer():
     assert row["correct"] and row["facts_all"] and row["fact_recall"] == 1.0
     # 5 answer tokens (britische premierminister ist keir starmer; 'der' dropped), 1 reference token: P 1/5, R 1
     assert row["f1"] == pytest.approx(1 / 3)
-    assert row["citations_valid"] and row["dangling"] == []
+    assert row["citations_valid"] is True and row["dangling"] == [] and row["markers"] == 1
     assert row["cited_gold"] is True and row["context_hit"] is True
     assert row["language_ok"] and not row["abstained"]
 
 
 def test_a_dangling_marker_and_a_citation_off_the_gold():
     other = "Trump sagte, er werde mit Putin telefonieren."
-    a = answer("Keir Starmer [1]. Auch Macron kam [4].", citations=[citation(1, "a2", 0, other)],
+    # the model was shown one passage and cited [4]; the checked text no longer has the marker
+    a = answer("Keir Starmer [1]. Auch Macron kam.", raw_text="Keir Starmer [1]. Auch Macron kam [4].",
+               citations=[citation(1, "a2", 0, other)],
                sentences=[SentenceCheck("Keir Starmer.", (1,), "unsupported"), SentenceCheck("Auch Macron kam.", (), "uncited")],
                passages=[hit("a2", 0, other)])
     row = score_answer(STARMER, a, GOLD)
-    assert row["dangling"] == [4] and not row["citations_valid"]
+    assert row["dangling"] == [4] and row["citations_valid"] is False and row["markers"] == 2
     assert row["cited_gold"] is False  # the cited passage neither holds the gold passage nor the fact
     assert row["context_hit"] is False
     assert row["correct"]  # the fact is in the text all the same
+
+
+def test_a_marker_beyond_the_passages_shown_counts_though_the_user_never_sees_it():
+    """The checked text cannot hold a dangling marker (the citation check removes it), so the
+    metric reads what the model wrote: [7] with 3 passages shown is dangling."""
+    passages = [hit(), hit("a2", 0, "Macron reiste an."), hit("a3", 0, "Meloni reiste an.")]
+    a = answer("Keir Starmer nimmt teil [1]. Auch Macron kommt [2].", raw_text="Keir Starmer nimmt teil [1]. Auch Macron kommt [7].",
+               citations=[citation(1), citation(2, "a2", 0, "Macron reiste an.")], passages=passages)
+    row = score_answer(STARMER, a, GOLD)
+    assert row["dangling"] == [7] and row["citations_valid"] is False and row["markers"] == 2
+    m = answer_metrics(rows_for((STARMER, a, GOLD)))
+    assert m["dangling_markers"] == 1 and m["citation_validity"] == 0.0
+    shown = answer(a.text, citations=a.citations, passages=passages)  # had the model written what the user sees
+    assert score_answer(STARMER, shown, GOLD)["dangling"] == []
 
 
 def test_an_answer_in_the_wrong_language():
@@ -77,6 +99,7 @@ def test_abstentions_on_answerable_and_unanswerable_questions():
     refusal = answer(REFUSAL["de"], abstained=True)
     right = score_answer(INFLATION, refusal, Gold())
     assert right["correct"] and right["abstained"] and "fact_recall" not in right
+    assert right["model_called"] is False and right["citations_valid"] is None  # no model text to judge
     wrong = score_answer(STARMER, refusal, GOLD)
     assert not wrong["correct"] and wrong["fact_recall"] == 0.0 and wrong["f1"] == 0.0 and wrong["cited_gold"] is None
     invented = score_answer(INFLATION, answer("Die Inflation liegt bei 2,1 Prozent."), Gold())
@@ -91,7 +114,7 @@ def test_answer_metrics_aggregate():
     good = answer("Keir Starmer [1].", citations=[citation(1)],
                   sentences=[SentenceCheck("Keir Starmer.", (1,), "supported")], passages=[hit()],
                   timings={"first_token_s": 1.0, "total_s": 3.0})
-    dangling = answer("Keir Starmer [2].", citations=[citation(1)],
+    dangling = answer("Keir Starmer [1].", raw_text="Keir Starmer [1][2].", citations=[citation(1)], passages=[hit()],
                       sentences=[SentenceCheck("Keir Starmer.", (), "uncited")], timings={"first_token_s": 2.0, "total_s": 5.0})
     refused = answer(REFUSAL["de"], abstained=True, timings={"total_s": 0.2})
     invented = answer("Etwa 2 Prozent.", sentences=[SentenceCheck("Etwa 2 Prozent.", (), "unsupported")],
@@ -105,11 +128,11 @@ def test_answer_metrics_aggregate():
     assert m["correct"] == pytest.approx(3 / 5)  # good, dangling (fact present), refused-unanswerable
     assert m["fact_recall"] == pytest.approx(2 / 3)
     assert m["abstention"]["precision"] == 0.5 and m["abstention"]["recall"] == 0.5
-    assert m["citation_validity"] == pytest.approx(4 / 5)
+    assert m["citation_validity"] == pytest.approx(2 / 3)  # of the 3 answers the model wrote, 'dangling' is not
     assert m["dangling_markers"] == 1
     assert m["sentences"] == {"supported": 1, "unsupported": 1, "uncited": 1}
     assert m["sentence_support_rate"] == pytest.approx(1 / 3)
-    assert m["abstained_before_model"] == 2  # hand-made answers carry no raw model text
+    assert m["abstained_before_model"] == 2  # the two refusals carry no model text
     assert m["cited_gold_rate"] == 1.0  # of the two cited answers to answerable questions, both cite the gold
     assert m["first_token_s"]["n"] == 3 and m["first_token_s"]["p50"] == 2.0
     assert m["total_s"]["p50"] == 3.0

@@ -7,14 +7,13 @@ import random
 import numpy as np
 import pytest
 
-from assistant.evaluation import (
-    Gold,
+from evals.gold import Gold
+from evals.metrics import (
     abstention_metrics,
     contains_fact,
     dangling_markers,
     fact_recall,
     facts_f1,
-    markers,
     percentile,
     ranking_metrics,
     timing_stats,
@@ -89,12 +88,12 @@ def test_abstention_precision_and_recall_with_unanswerable_as_positives():
     assert abstention_metrics([(True, False)])["precision"] is None
 
 
-def test_markers_and_dangling_markers():
-    text = "Trump empfing Selenskyj [1]. Auch Merz kam [2, 5]. Meloni ebenfalls [3][ 7 ]."
-    assert markers(text) == [1, 2, 5, 3, 7]
-    assert dangling_markers(text, [1, 2, 3]) == [5, 7]
-    assert dangling_markers(text, [1, 2, 3, 5, 7]) == []
-    assert dangling_markers("Keine Marker.", []) == []
+def test_dangling_markers_are_numbers_that_name_no_passage_shown():
+    raw = "Trump empfing Selenskyj [1]. Auch Merz kam [2, 5]. Meloni ebenfalls [3][ 7 ]. Macron [0]."
+    assert dangling_markers(raw, n_passages=3) == [0, 5, 7]
+    assert dangling_markers(raw, n_passages=7) == [0]
+    assert dangling_markers("Starmer kam [2-4].", n_passages=3) == [4]  # ranges are expanded
+    assert dangling_markers("Keine Marker.", n_passages=0) == []
 
 
 def test_percentile_interpolates_like_numpy():

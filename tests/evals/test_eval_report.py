@@ -3,13 +3,24 @@
 from __future__ import annotations
 
 import json
+import os
+import re
+import struct
+from pathlib import Path
 
 import pytest
 
-from assistant.evaluation import EvalOptions, GoldResolver, main, run_eval
+from assistant.assistant import Assistant
+from assistant.llm import ScriptedChatModel
+from assistant.prompts import prompt_hashes
+from assistant.types import REFUSAL
 from evals import report
+from evals.cli import default_out_dir, main
 from evals.datasets import load_set
+from evals.gold import GoldResolver
+from evals.runner import EvalOptions, run_eval
 from tests.conftest import make_settings
+from vectorstore.text import split_sentences
 
 
 def retrieval_run(store, tmp_path, **opts):
@@ -37,8 +48,9 @@ def test_a_retrieval_run_reports_every_part(hash_store, tmp_path):
     for key in ("id", "date", "set", "options", "n_questions", "corpus", "models", "prompt_hashes", "settings", "git", "machine"):
         assert key in run, key
     assert run["n_questions"] == 10 and run["models"]["embedding"] == "hash-256"
-    assert run["git"]["commit"] and run["machine"]["nproc"]
-    assert run["prompt_hashes"] and all(len(h) == 12 for h in run["prompt_hashes"].values())
+    assert re.fullmatch(r"[0-9a-f]{40}", run["git"]["commit"]) and run["machine"]["nproc"] == os.cpu_count()
+    assert run["prompt_hashes"] == prompt_hashes() and "answer.default.de.txt" in run["prompt_hashes"]
+    assert all(re.fullmatch(r"[0-9a-f]{10}", h) for h in run["prompt_hashes"].values())
     ret = res["retrieval"]
     assert set(ret["by_pair"]) == {"de->de", "en->de"}
     scored = [q for q in res["questions"] if "rank" in q]
@@ -67,11 +79,12 @@ def test_compare_names_the_changed_setting_and_metrics(hash_store, tmp_path):
     b = retrieval_run(hash_store, tmp_path, limit=12, mode="lexical")
     text = report.compare([a, b])
     assert "settings.retrieval.mode: hybrid -> lexical" in text
-    changed_ranks = [q["id"] for q, r in zip(a["questions"], b["questions"]) if q.get("rank") != r.get("rank")]
-    for qid in changed_ranks:
-        assert f"  {qid}: rank" in text
-    if a["retrieval"]["overall"]["mrr"] != b["retrieval"]["overall"]["mrr"]:
-        assert "retrieval all mrr:" in text
+    # the hashing embedder's ranks, hybrid -> lexical ("–": not in the top 10)
+    changed = ["en-01: rank 1 -> 2", "cl-01: rank 5 -> 2", "fu-01: rank 4 -> 1", "de-02: rank 2 -> 1",
+               "en-02: rank 5 -> 1", "cl-02: rank – -> 1", "en-03: rank 3 -> 1"]
+    assert text.split("Questions that changed:\n")[1].splitlines() == [f"  {line}" for line in changed]
+    mrr_a, mrr_b = a["retrieval"]["overall"]["mrr"], b["retrieval"]["overall"]["mrr"]
+    assert f"retrieval all mrr: {mrr_a:.3f} -> {mrr_b:.3f} ({mrr_b - mrr_a:+.3f})" in text
     same = report.compare([a, a])
     assert "Configuration: no changes" in same and "Metrics: no changes" in same
 
@@ -81,9 +94,13 @@ def test_the_command_line_runs_compares_and_reports_errors(tmp_path, monkeypatch
     monkeypatch.setenv("NEWSQA_PATHS__CACHE_DIR", str(tmp_path / "cache"))
     out = tmp_path / "results"
     assert main(["--retrieval-only", "--limit", "5", "--out", str(out), "--label", "a"]) == 0
+    headline, *wrote = capsys.readouterr().out.splitlines()
+    assert headline.startswith("seed/hybrid/retrieval [a]: 5 questions; R@1 ")
+    assert [line.split(": ")[0] for line in wrote] == ["wrote json", "wrote markdown", "wrote plot"]
+    assert all(Path(line.split(": ", 1)[1]).parent == out for line in wrote)
     assert main(["--retrieval-only", "--limit", "5", "--out", str(out), "--label", "b", "--mode", "dense"]) == 0
-    printed = capsys.readouterr().out
-    assert "R@1" in printed and "wrote plot" in printed
+    assert capsys.readouterr().out.startswith("seed/dense/retrieval [b]: 5 questions; R@1 ")
+    assert len(list(out.glob("*.json"))) == len(list(out.glob("*.md"))) == len(list(out.glob("*.png"))) == 2
     # the eval index lives under the cache folder, named for the set, embedding and chunking
     assert (tmp_path / "cache" / "eval-index" / "seed-hash-256-c160o32" / "catalog.sqlite3").is_file()
     first, second = sorted(out.glob("*.json"), key=lambda p: p.name.endswith("-b.json"))
@@ -103,6 +120,23 @@ def test_the_command_line_runs_compares_and_reports_errors(tmp_path, monkeypatch
     assert "invalid setting" in capsys.readouterr().err
 
 
+def test_results_go_to_the_checkouts_evals_results_else_to_a_folder_of_their_own(tmp_path, monkeypatch, capsys):
+    checkout = tmp_path / "checkout"
+    (checkout / "evals" / "results").mkdir(parents=True)
+    (checkout / "seeds").mkdir()
+    assert default_out_dir(checkout / "seeds") == checkout / "evals" / "results"
+    assert default_out_dir(tmp_path / "elsewhere") == tmp_path / "elsewhere" / "newsqa-eval-results"
+    monkeypatch.chdir(checkout)
+    assert default_out_dir() == checkout / "evals" / "results"
+    # outside a checkout, a run without --out writes into ./newsqa-eval-results
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    monkeypatch.setenv("NEWSQA_EMBEDDING__MODEL", "hash-256")
+    monkeypatch.setenv("NEWSQA_PATHS__CACHE_DIR", str(tmp_path / "cache"))
+    assert main(["--retrieval-only", "--limit", "1"]) == 0
+    assert sorted(p.suffix for p in (tmp_path / "elsewhere" / "newsqa-eval-results").iterdir()) == [".json", ".md", ".png"]
+
+
 def test_a_missing_question_file_is_one_line(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("NEWSQA_EMBEDDING__MODEL", "hash-256")
     monkeypatch.setenv("NEWSQA_PATHS__CACHE_DIR", str(tmp_path / "cache"))
@@ -114,23 +148,49 @@ def test_plot_with_earlier_runs_and_without_answers(hash_store, tmp_path):
     a = retrieval_run(hash_store, tmp_path, limit=4)
     b = retrieval_run(hash_store, tmp_path, limit=4, mode="dense")
     path = report.plot_runs([a, b], tmp_path / "p.png")
-    assert path.stat().st_size > 10_000
+    png = path.read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    assert struct.unpack(">II", png[16:24]) == (13 * 110, 5 * 110)  # the whole two-panel figure (13 x 5 in at 110 dpi)
+
+
+def copy_passage_one(messages) -> str:
+    """A scripted model that copies the first sentence of passage [1] and invents a citation [9];
+    asked about the inflation rate (unanswerable), it gives the refusal phrase."""
+    ask = messages[-1]["content"]
+    if "Inflation" in ask:
+        return REFUSAL["de"]
+    m = re.search(r"^\[1\] \(.*?\d{4}-\d\d-\d\d\) (.+)$", ask, re.MULTILINE)
+    if m is None:  # the follow-up's rewriting prompt: keep the question
+        return ask.splitlines()[-1]
+    return split_sentences(m.group(1))[0].rstrip(".") + " [1]. Auch Macron kommt [9]."
 
 
 def test_answer_runs_with_the_real_assistant_and_a_scripted_model(hash_store, tmp_path):
     """The whole answer path without models: our Assistant, the hashing store, a scripted chat model."""
-    assistant_mod = pytest.importorskip("assistant.assistant", reason="assistant.assistant is not written yet")
-    from assistant.llm import ScriptedChatModel
-
     settings = make_settings(tmp_path / "index", **{"embedding.model": "hash-256", "answering.min_relevance": 0.0})
-    llm = ScriptedChatModel(["Keir Starmer nimmt an den Gesprächen teil [1]. Auch Macron kommt [9]."])
-    assistant = assistant_mod.Assistant(settings, store=hash_store, llm=llm)
+    assistant = Assistant(settings, store=hash_store, llm=ScriptedChatModel([copy_passage_one]))
     res = run_eval(EvalOptions(limit=5, index_dir=tmp_path / "index"), settings, store=hash_store, assistant=assistant)
     a = res["answers"]
-    assert a["n"] == 5 and a["errors"] == 0
-    # the assistant drops the invented [9]: what reaches the user has no dangling marker
-    assert a["citation_validity"] == 1.0 and a["dangling_markers"] == 0
-    for q in res["questions"]:
-        assert "answer" in q and q["answer"]["text"]
+    assert a["n"] == 5 and a["errors"] == 0 and a["abstained_before_model"] == 0
+    rows = {q["id"]: q["answer"] for q in res["questions"]}
+    # passage [1] holds the answer only for de-01 (the hashing embedder ranks by shared words)
+    assert {qid: r["correct"] for qid, r in rows.items()} == {
+        "de-01": True, "en-01": False, "cl-01": False, "fu-01": False, "un-01": True,
+    }
+    assert rows["de-01"]["cited_gold"] is True and rows["de-01"]["context_hit"] is True
+    # the invented [9] is counted from what the model wrote, although the user never sees it
+    answered = ["de-01", "en-01", "cl-01", "fu-01"]
+    for qid in answered:
+        assert rows[qid]["raw_text"].endswith("Auch Macron kommt [9].") and "[9]" not in rows[qid]["text"], qid
+        assert rows[qid]["dangling"] == [9] and rows[qid]["citations_valid"] is False, qid
+    assert rows["un-01"]["dangling"] == [] and rows["un-01"]["citations_valid"] is True
+    assert a["dangling_markers"] == 4 and a["citation_validity"] == pytest.approx(1 / 5)
+    # the copied German sentence answers the English questions in German: the detected language says so
+    assert a["language_match_declared"] == 1.0 and a["language_match_detected"] == pytest.approx(3 / 5)
+    assert a["sentences"] == {"supported": 4, "unsupported": 0, "uncited": 0}
+    assert a["abstention"]["precision"] == 1.0 and a["abstention"]["recall"] == 1.0
+    assert a["cited_gold_rate"] == pytest.approx(1 / 4) and a["context_recall"] == pytest.approx(1 / 4)
+    assert [p.split("@")[0] for p in a["prompt_ids"]] == ["answer.default.de", "answer.default.en"]
     paths = report.write_outputs(res, tmp_path / "out")
-    assert "## Answers" in paths["markdown"].read_text(encoding="utf-8")
+    md = paths["markdown"].read_text(encoding="utf-8")
+    assert "## Answers" in md and "| dangling markers | 4 |" in md and "| citations valid | 0.200 |" in md

@@ -9,6 +9,7 @@ import pytest
 
 from assistant.errors import ConfigError
 from evals.datasets import SEED_QUESTIONS, load_questions, load_set, select
+from evals.metrics import contains_fact
 from tests.conftest import SEEDS
 from vectorstore.chunker import chunk_article
 from vectorstore.language import detect_language
@@ -19,11 +20,10 @@ QUESTIONS = load_questions(SEED_QUESTIONS)
 
 
 def test_the_set_has_every_kind_in_the_numbers_asked_for():
-    kinds = Counter(q.kind for q in QUESTIONS)
-    assert len(QUESTIONS) >= 40
-    assert kinds["unanswerable"] >= 8
-    assert kinds["de"] >= 10 and kinds["en"] + kinds["crosslingual"] >= 10 and kinds["followup"] >= 4
-    assert {q.language for q in QUESTIONS if q.kind == "unanswerable"} == {"de", "en"}
+    # the numbers evals/README.md gives ("The seed set")
+    assert len(QUESTIONS) == 55
+    assert Counter(q.kind for q in QUESTIONS) == {"de": 18, "en": 8, "crosslingual": 11, "followup": 7, "unanswerable": 11}
+    assert Counter(q.language for q in QUESTIONS if q.kind == "unanswerable") == {"de": 6, "en": 5}
     assert len({q.id for q in QUESTIONS}) == len(QUESTIONS)
 
 
@@ -54,8 +54,6 @@ def test_gold_passages_are_verbatim_and_fit_in_one_chunk():
 def test_gold_facts_occur_in_the_article_in_its_own_spelling():
     """Each fact lists the German spelling of the article among its alternatives, so an answer that
     copies the article counts (English questions add their own spelling)."""
-    from assistant.evaluation import contains_fact
-
     for q in QUESTIONS:
         for fact in q.gold_facts:
             assert contains_fact(SEED_ARTICLE.text, fact), (q.id, fact)

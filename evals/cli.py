@@ -1,0 +1,107 @@
+"""The command line of the evaluation: ``assistant eval ...`` and ``python -m evals ...`` (same flags).
+
+    python -m evals --retrieval-only                  # seed set, retrieval only
+    python -m evals --set xquad --limit 200 --retrieval-only
+    python -m evals --mode lexical --k 3 --model qwen2.5-coder-0.5b --label small
+    python -m evals --compare evals/results/A.json evals/results/B.json
+
+Results go to ``evals/results/`` of the checkout the current folder is in, else to
+``./newsqa-eval-results`` (``--out`` chooses another folder).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from assistant.errors import AssistantError, ConfigError
+
+from . import report
+from .datasets import SETS
+from .runner import EvalOptions, run_eval
+
+OUT_FALLBACK = "newsqa-eval-results"
+
+
+def default_out_dir(cwd: Path | None = None) -> Path:
+    """``evals/results/`` of the checkout that holds ``cwd`` (the current folder by default), else
+    ``cwd/newsqa-eval-results``."""
+    cwd = Path.cwd() if cwd is None else Path(cwd)
+    for folder in (cwd, *cwd.parents):
+        if (folder / "evals" / "results").is_dir():
+            return folder / "evals" / "results"
+    return cwd / OUT_FALLBACK
+
+
+def build_parser(prog: str = "assistant eval") -> argparse.ArgumentParser:
+    """The flags of ``assistant eval`` and ``python -m evals``."""
+    out = default_out_dir()
+    p = argparse.ArgumentParser(prog=prog, description="Evaluate retrieval and answers on a question set.")
+    p.add_argument("--set", default="seed", choices=SETS, help="question set (default: seed)")
+    p.add_argument("--questions", type=Path, help="a seed-format JSONL file instead of evals/seed.jsonl")
+    p.add_argument("--mode", choices=["dense", "lexical", "hybrid"], help="retrieval mode (default: configured)")
+    p.add_argument("--k", type=int, help="passages retrieved for an answer (default: configured)")
+    p.add_argument("--model", help="answer model, e.g. qwen2.5-coder-0.5b (default: configured)")
+    p.add_argument("--embedding", help="embedding model (default: configured); gets its own eval index")
+    p.add_argument("--prompt-variant", help="prompt variant (prompts/answer.<variant>.<lang>.txt)")
+    p.add_argument("--retrieval-only", action="store_true", help="measure retrieval only (no answer model)")
+    p.add_argument("--limit", type=int, help="ask only N questions (taken round-robin over question kinds)")
+    p.add_argument("--distractors", type=int, help="10kGNAD distractor articles (public sets: default all 1028; seed: 0)")
+    p.add_argument("--index-dir", type=Path, help="eval index folder (default: <cache_dir>/eval-index/<set>-...)")
+    p.add_argument("--rebuild", action="store_true", help="rebuild the eval index from scratch")
+    p.add_argument("--out", type=Path, default=out,
+                   help=f"results folder (default: evals/results/ of this checkout, else ./{OUT_FALLBACK}; here {out})")
+    p.add_argument("--label", default="", help="a name for this run (goes into the file names)")
+    p.add_argument("--plot-with", type=Path, nargs="+", default=[], metavar="RESULTS.json",
+                   help="earlier results to draw in this run's plot")
+    p.add_argument("--compare", type=Path, nargs="+", metavar="RESULTS.json",
+                   help="print what changed between two (or more) results files and exit")
+    p.add_argument("--plot", type=Path, help="with --compare: also draw the runs into this PNG")
+    return p
+
+
+def _compare(args: argparse.Namespace) -> int:
+    if len(args.compare) < 2:
+        raise ConfigError("--compare needs at least two results files")
+    runs = [report.load_results(p) for p in args.compare]
+    print(report.compare(runs))
+    if args.plot:
+        report.plot_runs(runs, args.plot)
+        print(f"wrote {args.plot}")
+    return 0
+
+
+def _options(args: argparse.Namespace) -> EvalOptions:
+    for name, least in (("k", 1), ("limit", 1), ("distractors", 0)):
+        v = getattr(args, name)
+        if v is not None and v < least:
+            raise ConfigError(f"--{name} must be at least {least}, got {v}")
+    return EvalOptions(
+        set=args.set, questions=args.questions, mode=args.mode, k=args.k, model=args.model, embedding=args.embedding,
+        prompt_variant=args.prompt_variant, retrieval_only=args.retrieval_only, limit=args.limit,
+        distractors=args.distractors, index_dir=args.index_dir, rebuild=args.rebuild, label=args.label,
+    )
+
+
+def main(argv: list[str] | None = None, prog: str = "assistant eval") -> int:
+    """Entry point of ``assistant eval`` and ``python -m evals`` (``prog`` names it in --help).
+    Returns the exit code: 0 done, 1 an error (one line on stderr), 2 bad flags."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser(prog).parse_args(argv)
+    try:
+        if args.compare:
+            return _compare(args)
+        results = run_eval(_options(args), log=lambda m: print(m, file=sys.stderr, flush=True), argv=argv)
+        others = [report.load_results(p) for p in args.plot_with]
+        paths = report.write_outputs(results, args.out, plot_with=others)
+        print(report.headline(results))
+        for kind, path in paths.items():
+            print(f"wrote {kind}: {path}")
+        return 0
+    except AssistantError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+
+
+__all__ = ["build_parser", "default_out_dir", "main"]
