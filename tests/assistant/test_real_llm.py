@@ -9,6 +9,7 @@ import pytest
 from assistant.assistant import Assistant
 from assistant.types import REFUSAL, Turn
 from vectorstore.language import detect_language
+from vectorstore.text import parse_markers
 
 pytestmark = pytest.mark.models
 
@@ -20,7 +21,7 @@ def assistant(seed_store, small_llm):
 
 def assert_citations_valid(ans):
     shown = {h.chunk.id for h in ans.passages}
-    numbers = {int(n) for n in re.findall(r"\[(\d+)\]", ans.text)}
+    numbers = set(parse_markers(ans.text))
     assert numbers == {c.number for c in ans.citations}, (ans.text, ans.citations)
     for c in ans.citations:
         assert 1 <= c.number <= len(ans.passages)
@@ -71,4 +72,6 @@ def test_streaming_reports_time_to_first_token(assistant):
     assert events[0].kind == "passages" and events[-1].kind == "answer"
     ans = events[-1].answer
     assert "first_token_s" in ans.timings and ans.timings["total_s"] >= ans.timings["first_token_s"]
+    # the article names him; an answer that is not the refusal must say so
+    assert ans.text == REFUSAL["de"] or "Rutte" in ans.text, (ans.text, ans.raw_text)
     assert_citations_valid(ans)

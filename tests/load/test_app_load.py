@@ -7,7 +7,10 @@ import json
 
 import pytest
 
+from assistant.types import REFUSAL
 from benchmarks.load import run_load, start_app
+from vectorstore.language import detect_language
+from vectorstore.text import parse_markers
 from tests.conftest import MODEL_CACHE, REPO
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e, pytest.mark.models]
@@ -25,6 +28,11 @@ def test_eight_concurrent_sessions(tmp_path):
     assert r["requests"] == 8
     assert r["errors"] == 0, [row for row in r["rows"] if not row.get("ok")]
     assert r["crosstalk"] == 0
-    # each session got the answer to its own question, in its language
+    # each session got the answer to its own question: a refusal in the question's language, or a
+    # cited answer
     for row in r["rows"]:
-        assert row["text"]
+        lang = detect_language(row["question"])
+        if row["abstained"]:
+            assert row["text"] == REFUSAL[lang], row
+        else:
+            assert parse_markers(row["text"]), row
