@@ -20,9 +20,10 @@ from vectorstore import Filters, Hit, Store, open_store
 from vectorstore.language import detect_language, language_scores
 from vectorstore.store import validate_filters, validate_k, validate_query
 
-from .chain import AnswerChain
+from .chain import LANGUAGES, AnswerChain
 from .errors import AssistantError, EmptyIndexError, LLMUnavailableError
 from .llm import ChatModel, make_chat_model
+from .prompts import load_prompt
 from .settings import Settings
 from .types import REFUSAL, Answer, Checked, Context, Query, StreamEvent, Turn
 
@@ -77,7 +78,9 @@ class Assistant:
             "embedding_model": getattr(self.store.embedder, "name", s.embedding.model),
             "retrieval": s.retrieval.model_dump(),
             "answering": s.answering.model_dump(),
-            "prompt_ids": {lang: self._chain.prompt_id(lang) for lang in ("de", "en")} if self._chain else {},
+            "prompt_ids": {
+                lang: load_prompt("answer", lang, s.answering.prompt_variant, s.answering.prompts_dir).id for lang in LANGUAGES
+            },
         }
         try:
             info["index"] = self.store.stats()
@@ -163,6 +166,7 @@ class Assistant:
 
 
 def _wrong_language(text: str, lang: str) -> bool:
+    """Whether the answer is clearly in the other language (names alone score about 0.6)."""
     de, en = language_scores(text)
     other, same = (en, de) if lang == "de" else (de, en)
-    return other >= 2 and other > same
+    return other >= 0.8 and other > same

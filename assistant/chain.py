@@ -2,7 +2,7 @@
 
     Query ─ Condenser ─ Condensed ─ Retriever ─ Retrieved ─ ContextBuilder ─ Context     (``prepare``)
     Context ─ Generator ─ raw text (streamed)                                            (``generate``)
-    raw text + Context ─ check_answer ─ Checked                                          (``check``)
+    raw text + Context ─ check_answer (Verifier per sentence) ─ Checked                  (``check``)
 
 ``prepare`` is an LCEL runnable of the first three stages; the model's text is streamed separately so
 that the caller can show tokens as they come, then checked on our own types.
@@ -23,6 +23,7 @@ from .prompts import load_prompt
 from .retrieve import Retriever
 from .settings import Settings
 from .types import Checked, Context, Query
+from .verify import ModelJudge, Verifier
 
 LANGUAGES = ("de", "en")
 
@@ -40,12 +41,16 @@ class AnswerChain:
         self.retrieve = Retriever(store, settings.retrieval.k)
         self.build_context = ContextBuilder(store.embedder, a.context_passages, a.passage_max_tokens)
         self.generate = Generator(answer_model, self.answer_prompts)
+        judge = ModelJudge(llm, load_prompt("verify", "en", prompts_dir=a.prompts_dir)) if a.verify_with_model else None
+        self.verifier = Verifier(
+            store.embedder, min_similarity=a.min_support_similarity, entailment=judge, min_entailment=a.min_entailment
+        )
         self.prepare: Runnable[Query, Context] = (
             RunnableLambda(self.condense) | RunnableLambda(self.retrieve) | RunnableLambda(self.build_context)
         )
 
     def check(self, raw: str, context: Context) -> Checked:
-        return check_answer(raw, context.passages, context.retrieved.condensed.query.language)
+        return check_answer(raw, context.passages, context.retrieved.condensed.query.language, self.verifier)
 
     def prompt_id(self, lang: str) -> str:
         return self.answer_prompts[lang].id

@@ -1,6 +1,8 @@
 """Stage 1, condense: a follow-up question becomes a question that stands alone for retrieval.
 
-The rewrite is asked of the chat model with ``prompts/condense.<lang>.txt``. When the model cannot be
+First it is decided whether the question is a follow-up at all (``is_follow_up``): a question that
+names its own subject and points back at nothing ("Wie hoch ist die Arbeitslosenquote in
+Deutschland?") is searched as it is, never merged with the one before. The rewrite is asked of the chat model with ``prompts/condense.<lang>.txt``. When the model cannot be
 reached, or echoes or answers instead of rewriting, the one fallback applies: the previous question
 followed by this one, which still steers retrieval to the right article.
 """
@@ -13,7 +15,7 @@ import time
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.runnables import Runnable
 
-from vectorstore.text import WORD
+from vectorstore.text import WORD, content_words
 
 from .errors import LLMUnavailableError
 from .prompts import Prompt
@@ -60,6 +62,29 @@ def is_rewrite(standalone: str, question: str, turns: tuple[Turn, ...] | list[Tu
     return bool(new & context)
 
 
+# Words that point back into the conversation: pronouns, demonstratives, pronominal adverbs.
+_BACK_REFERENCES = frozenset(
+    """er sie ihn ihm ihr ihnen sein seine seinen seinem seiner seines ihre ihren ihrem ihrer ihres
+    dieser diese dieses diesen diesem dort dabei dazu damit darüber davon daran darauf dafür dagegen
+    danach davor derselbe dieselbe dasselbe jener jene jenes ebenfalls
+    he she it him her his hers its they them their theirs this these those""".split()
+)
+_ELLIPSIS = re.compile(r"^\s*(?:und|and|aber|but|what about|und was ist mit|wie ist es mit|how about)\b", re.IGNORECASE)
+
+
+def is_follow_up(question: str, history: tuple[Turn, ...] | list[Turn]) -> bool:
+    """Whether the question needs the conversation to be understood: it points back ("Und was
+    sagte Selenskyj dazu?", "Who attended it?"), or it is a fragment ("Und Finnland?")."""
+    if not history:
+        return False
+    words = [w.lower() for w in WORD.findall(question)]
+    if any(w in _BACK_REFERENCES for w in words):
+        return True
+    content = content_words(question, min_len=3)
+    # A fragment: "Und Finnland?", "What about Meloni?" — a few words hanging on what came before.
+    return bool(_ELLIPSIS.match(question)) and len(content) <= 2
+
+
 class Condenser:
     """Query -> Condensed. ``model`` is a LangChain chat model (``llm.langchain_chat``)."""
 
@@ -71,10 +96,8 @@ class Condenser:
         self._chains = {lang: chat_template(p) | model | StrOutputParser() for lang, p in prompts.items()}
 
     def __call__(self, query: Query) -> Condensed:
-        if not query.history:
-            return Condensed(query, query.text)
         turns = query.history[-self.history_turns :] if self.history_turns else ()
-        if not turns:
+        if not is_follow_up(query.text, turns):
             return Condensed(query, query.text)
         t0 = time.perf_counter()
         try:

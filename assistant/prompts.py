@@ -19,7 +19,7 @@ from pathlib import Path
 
 from .errors import ConfigError
 
-REQUIRED = {"answer": {"context", "question"}, "condense": {"history", "question"}}
+REQUIRED = {"answer": {"context", "question"}, "condense": {"history", "question"}, "verify": {"evidence", "claim"}}
 PACKAGE = "assistant.prompt_files"
 
 

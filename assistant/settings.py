@@ -51,6 +51,22 @@ class Answering(Section):
         "fused 'e5+USE' embedder still e5's own). fp32 e5 puts English questions about a German article "
         "at 0.73-0.80 and unrelated ones below 0.72 (evals/seed.jsonl).",
     )
+    min_support_similarity: float = Field(
+        default=0.80, ge=0.0, le=1.0,
+        description="A claim is supported only by a passage sentence at least this similar to it (e5 cosine, "
+        "query vs passage; calibrated on evals/sets/checker.jsonl).",
+    )
+    verify_with_model: bool = Field(
+        default=True,
+        description="Also ask the answer model whether the evidence states each claim (P(yes) from its token "
+        "probabilities, prompts/verify.en.txt; about 0.2-0.5 s a sentence with the llamacpp back end, skipped "
+        "by back ends without token probabilities). Catches swapped roles and figures the rules cannot.",
+    )
+    min_entailment: float = Field(
+        default=0.5, ge=0.0, le=1.0,
+        description="A claim the rules accept is still refused when the model's P(yes) is below this "
+        "(calibrated on evals/sets/checker.jsonl).",
+    )
     prompt_variant: str = Field(default="default", description="Prompt file variant (prompts/answer.<variant>.<lang>.txt).")
     prompts_dir: Path | None = Field(
         default=None,

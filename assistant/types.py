@@ -42,17 +42,19 @@ class Citation:
         return self.passage[self.support_start : self.support_end]
 
 
-Verdict = Literal["supported", "unsupported"]
+Verdict = Literal["supported", "contradicted", "not_found"]
 
 
 @dataclass(frozen=True)
 class SentenceCheck:
-    """An answer sentence with the citations it carries and whether the cited passages support it."""
+    """An answer sentence with the citations it carries and the verifier's verdict on it
+    (``assistant.verify``): only ``supported`` counts as support."""
 
     text: str
     citations: tuple[int, ...]
     verdict: Verdict
-    missing: tuple[str, ...] = ()  # numbers/names/dates of the sentence not found in its cited passages
+    missing: tuple[str, ...] = ()  # why it is not supported: names, figures, dates, polarity, similarity
+    evidence: tuple[str, ...] = ()  # the passage sentence(s) the verdict was reached on
 
 
 @dataclass

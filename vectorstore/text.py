@@ -83,14 +83,15 @@ def strip_markers(text: str) -> str:
 
 # --------------------------------------------------------------------------------------------------
 # Sentences. A sentence ends at . ! ? (closing quotes and brackets included) before white space and
-# something that can start a sentence; a dot after an abbreviation, an initial, an ordinal or a date
-# number ("18. August", "U.S.", "Dr.", "D.C.", "z. B.") ends none.
+# something that can start a sentence; a dot after an abbreviation, an initial, or an ordinal or day
+# of one or two digits ("18. August", "18.08. kamen", "U.S.", "Dr.", "D.C.", "z. B.") ends none, a year
+# ("… 1945. Das …") does.
 
 _SENT_END = re.compile(r"[.!?…][\"”“»«'’)\]]*(?=\s+[\"„“”»«'‘(\[]?[A-ZÄÖÜ0-9])")
 _ABBREV = re.compile(
     r"(?:\b(?:z|u|d|v|o|s|bzw|ca|Dr|Prof|Nr|St|Mr|Mrs|Ms|Jr|Sr|vs|etc|inkl|ggf|evtl|usw|Abs|Art|Jh|Mio|Mrd|Str|Hr|Fr"
     r"|Jan|Feb|Aug|Sept|Okt|Nov|Dez|Gen|Sen|Rep|Gov|Lt|Col|Capt|No|Nos|Inc|Ltd|Co|Corp|bzgl|vgl|sog|Bd)"
-    r"|\b[A-Z]|\b[a-zA-Z]\.[a-zA-Z]|\d)\.$"
+    r"|\b[A-Z]|\b[a-zA-Z]\.[a-zA-Z]|\b\d{1,2})\.$"
 )
 
 
@@ -182,3 +183,73 @@ def names(text: str) -> list[str]:
 def content_words(text: str, min_len: int = 4) -> list[str]:
     """Words of at least ``min_len`` letters that are not stop words."""
     return [w for w in WORD.findall(text) if len(w) >= min_len and w.lower() not in STOPWORDS]
+
+
+# --------------------------------------------------------------------------------------------------
+# Dates in running text, in the forms news use: 18.08.2025, 18.08., 18. August 2025, August 18, 2025,
+# 2025-08-18, "im August 2025". Each becomes "YYYY-MM-DD" with "????" or "??" for a missing part, so
+# that a claim's "18. August 2025" meets a passage's "18.08.2025".
+
+MONTHS = {
+    name: i + 1
+    for i, names_ in enumerate([
+        ("januar", "january", "jan", "jänner"), ("februar", "february", "feb"), ("märz", "march", "mar", "maerz"),
+        ("april", "apr"), ("mai", "may"), ("juni", "june", "jun"), ("juli", "july", "jul"),
+        ("august", "aug"), ("september", "sept", "sep"), ("oktober", "october", "okt", "oct"),
+        ("november", "nov"), ("dezember", "december", "dez", "dec"),
+    ])
+    for name in names_
+}
+WEEKDAYS = {
+    "monday": "montag", "tuesday": "dienstag", "wednesday": "mittwoch", "thursday": "donnerstag",
+    "friday": "freitag", "saturday": "samstag", "sunday": "sonntag",
+}
+_MONTH = r"(" + "|".join(sorted((re.escape(m) for m in MONTHS), key=len, reverse=True)) + r")\.?"
+_DATE_FORMS = [
+    (re.compile(r"\b(\d{4})-(\d{1,2})-(\d{1,2})\b"), ("y", "m", "d")),
+    (re.compile(r"\b(\d{1,2})\.\s?(\d{1,2})\.(?:\s?(\d{4})\b)?"), ("d", "m", "y")),
+    (re.compile(r"\b(\d{1,2})\.?\s+" + _MONTH + r"(?:\s+(\d{4}))?\b", re.IGNORECASE), ("d", "mn", "y")),
+    (re.compile(r"\b" + _MONTH + r"\s+(\d{1,2})(?:st|nd|rd|th)?(?:,?\s+(\d{4}))?\b", re.IGNORECASE), ("mn", "d", "y")),
+    (re.compile(r"\b" + _MONTH + r"\s+(\d{4})\b", re.IGNORECASE), ("mn", "y")),
+    (re.compile(r"\b(\d{1,2})/(\d{4})\b"), ("m", "y")),
+]
+
+
+class DateMention(NamedTuple):
+    start: int
+    end: int
+    value: str  # "YYYY-MM-DD", with "????"/"??" for missing parts
+
+
+def date_mentions(text: str) -> list[DateMention]:
+    """The dates written in ``text`` (non-overlapping, in order)."""
+    found: list[DateMention] = []
+    taken: list[tuple[int, int]] = []
+    for pattern, parts in _DATE_FORMS:
+        for m in pattern.finditer(text):
+            if any(a < m.end() and m.start() < b for a, b in taken):
+                continue
+            got = dict(zip(parts, m.groups()))
+            month = MONTHS.get((got.get("mn") or "").lower().rstrip(".")) if "mn" in got else int(got["m"])
+            day = int(got["d"]) if got.get("d") else None
+            year = got.get("y")
+            if not month or not 1 <= month <= 12 or (day is not None and not 1 <= day <= 31):
+                continue
+            if year and len(year) == 2:
+                year = "20" + year
+            value = f"{year or '????'}-{month:02d}-{f'{day:02d}' if day else '??'}"
+            found.append(DateMention(m.start(), m.end(), value))
+            taken.append((m.start(), m.end()))
+    return sorted(found)
+
+
+def same_date(a: str, b: str) -> bool:
+    """Whether two ``date_mentions`` values can name the same day (a missing part matches anything)."""
+    return all(x == y or "?" in x or "?" in y for x, y in zip(a.split("-"), b.split("-")))
+
+
+def numbers_outside_dates(text: str) -> list[str]:
+    """``numbers`` of the text with its date mentions blanked out."""
+    for d in reversed(date_mentions(text)):
+        text = text[: d.start] + " " + text[d.end :]
+    return numbers(text)

@@ -17,7 +17,7 @@ from vectorstore.embedder import HashEmbedder
 def store(tmp_path_factory):
     """seeds/ in a store with the hashing embedder; every hit is relevant enough to answer (the
     abstention threshold is calibrated on e5, not on hash vectors)."""
-    s = make_settings(tmp_path_factory.mktemp("chain-hash"), **{"embedding.model": "hash-256", "answering.min_relevance": 0.0})
+    s = make_settings(tmp_path_factory.mktemp("chain-hash"), **{"embedding.model": "hash-256", "answering.min_relevance": 0.0, "answering.min_support_similarity": 0.0})
     st = open_store(s, embedder=HashEmbedder(256))
     st.ingest([SEEDS])
     yield st
@@ -172,3 +172,32 @@ def test_condense_output_is_cleaned_or_replaced(store):
     a, _ = make(store, ["Letzte Frage: Und was sagte Selenskyj dazu?", "Selenskyj dankte Trump [1]."])
     ans = a.ask("Und was sagte Selenskyj dazu?", turns)
     assert ans.standalone_question == "Was versprach Trump der Ukraine? Und was sagte Selenskyj dazu?"
+
+
+@pytest.mark.parametrize("question,follow_up", [
+    ("Wer nahm an den Gesprächen im Weißen Haus teil?", False),
+    ("Wie hoch ist die Arbeitslosenquote in Deutschland?", False),
+    ("Und wo traf Trump am Freitag Putin?", False),
+    ("Where did Trump meet Putin?", False),
+    ("Gibt es neue Sanktionen gegen Russland?", False),
+    ("Und wer war aus Finnland dabei?", True),
+    ("Und was sagte Selenskyj dazu?", True),
+    ("Und Finnland?", True),
+    ("What about Meloni?", True),
+    ("Who attended them?", True),
+    ("Was hat er gesagt?", True),
+])
+def test_only_real_follow_ups_are_condensed(question, follow_up):
+    from assistant.condense import is_follow_up
+
+    history = [Turn("Did Trump rule out sending US troops to Ukraine?", "Trump did not rule out sending US troops [1].")]
+    assert is_follow_up(question, history) is follow_up
+    assert is_follow_up(question, []) is False
+
+
+def test_a_self_contained_question_is_never_merged_with_the_previous_one(store):
+    a, llm = make(store, [cite("Trump traf Putin in Anchorage, Alaska [{n}].", "Anchorage")])
+    history = [Turn("Did Trump rule out sending US troops to Ukraine?", "Trump did not rule out sending US troops [1].")]
+    ans = a.ask("Wie hoch ist die Arbeitslosenquote in Deutschland?", history)
+    assert ans.standalone_question == "Wie hoch ist die Arbeitslosenquote in Deutschland?"
+    assert len(llm.calls) <= 1  # no condense call; at most the answer

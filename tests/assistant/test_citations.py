@@ -1,10 +1,30 @@
-"""Citation parsing and checking on hand-made passages (no models)."""
+"""Citation checking on hand-made passages, with the real verifier (e5)."""
 
 from __future__ import annotations
 
-from assistant.citations import check_answer, is_refusal, sentence_keys, split_sentences
+import pytest
+
+from assistant import citations
+from assistant.citations import is_refusal
 from assistant.types import REFUSAL
+from assistant.verify import Verifier
+from vectorstore.text import split_sentences
 from vectorstore.types import Chunk, Hit
+
+pytestmark = pytest.mark.models
+
+
+@pytest.fixture(scope="module")
+def verifier(e5):
+    return Verifier(e5)
+
+
+@pytest.fixture
+def check_answer(verifier):
+    def check(raw, passages, language):
+        return citations.check_answer(raw, passages, language, verifier)
+
+    return check
 
 P1 = "Am Freitag traf er in Anchorage, Alaska, mit dem russischen Präsidenten Wladimir Putin zusammen. Es war das erste Treffen seit Beginn des Krieges im Jahr 2022."
 P2 = "Zelenskyy dankte Trump für seine “persönlichen Bemühungen”, den Krieg des Kremls zu beenden."
@@ -17,7 +37,7 @@ def hits(*texts: str) -> list[Hit]:
     ]
 
 
-def test_supported_sentence_keeps_its_marker_and_support_span():
+def test_supported_sentence_keeps_its_marker_and_support_span(check_answer):
     c = check_answer("Trump traf Putin in Anchorage, Alaska [1].", hits(P1, P2), "de")
     assert c.grounded and not c.abstained
     assert c.text == "Trump traf Putin in Anchorage, Alaska [1]."
@@ -27,14 +47,14 @@ def test_supported_sentence_keeps_its_marker_and_support_span():
     assert "Anchorage" in cit.support and cit.passage[cit.support_start : cit.support_end] == cit.support
 
 
-def test_dangling_marker_is_removed_and_noted():
+def test_dangling_marker_is_removed_and_noted(check_answer):
     c = check_answer("Zelenskyy thanked Trump [2][7].", hits(P1, P2), "en")
     assert "[7]" not in c.text and "[2]" in c.text
     assert any("[7]" in n for n in c.notes)
     assert {x.number for x in c.citations} == {2}
 
 
-def test_invented_figure_is_dropped_and_answer_abstains():
+def test_invented_figure_is_dropped_and_answer_abstains(check_answer):
     # Both small Qwen models invent an inflation rate; it must never reach the user.
     c = check_answer("Die Inflationsrate in Deutschland liegt bei 2,2 Prozent [1].", hits(P1, P2), "de")
     assert c.abstained and not c.grounded
@@ -42,28 +62,28 @@ def test_invented_figure_is_dropped_and_answer_abstains():
     assert "2,2" not in c.text
 
 
-def test_unsupported_names_are_flagged_but_figures_checked():
+def test_unsupported_names_are_flagged_but_figures_checked(check_answer):
     text = "Trump traf Putin in Anchorage [1]. Macron und Meloni sprachen mit Stubb in Helsinki [2]."
     c = check_answer(text, hits(P1, P2), "de")
     verdicts = [s.verdict for s in c.sentences]
-    assert verdicts == ["supported", "unsupported"]
-    assert "Helsinki" in c.sentences[1].missing
+    assert verdicts == ["supported", "not_found"]
+    assert any("Helsinki" in reason for reason in c.sentences[1].missing), c.sentences[1]
     assert c.grounded
 
 
-def test_mixed_answer_drops_only_the_sentence_with_invented_numbers():
+def test_mixed_answer_drops_only_the_sentence_with_invented_numbers(check_answer):
     c = check_answer("Das Treffen fand in Anchorage statt [1]. Dabei starben 500 Menschen [1].", hits(P1, P2), "de")
     assert "500" not in c.text and "Anchorage" in c.text
     assert any("500" in n for n in c.notes)
 
 
-def test_uncited_sentence_gets_a_checked_citation():
+def test_uncited_sentence_gets_a_checked_citation(check_answer):
     c = check_answer("Das erste Treffen seit 2022 fand in Anchorage statt.", hits(P2, P1), "de")
     assert c.text.endswith("[2].")
     assert any("added citation [2]" in n for n in c.notes)
 
 
-def test_citation_pointing_at_wrong_passage_is_re_pointed_to_the_one_that_carries_it():
+def test_citation_pointing_at_wrong_passage_is_re_pointed_to_the_one_that_carries_it(check_answer):
     # The small models copy a fact right and its number wrong; the checked passage wins.
     c = check_answer("Er traf Putin in Anchorage, Alaska [2].", hits(P1, P2), "de")
     assert c.grounded and c.text == "Er traf Putin in Anchorage, Alaska [1]."
@@ -71,13 +91,13 @@ def test_citation_pointing_at_wrong_passage_is_re_pointed_to_the_one_that_carrie
     assert any("corrected citation [2] to [1]" in n for n in c.notes)
 
 
-def test_citation_to_a_passage_that_does_not_carry_the_sentence_stays_unsupported():
+def test_citation_to_a_passage_that_does_not_carry_the_sentence_stays_unsupported(check_answer):
     c = check_answer("Putin traf Trump in Helsinki und Oslo [2].", hits(P1, P2), "de")
     assert c.sentences == [] or all(s.verdict != "supported" for s in c.sentences)
     assert c.abstained and not any("corrected" in n for n in c.notes)
 
 
-def test_refusal_phrase_is_an_abstention_in_either_language():
+def test_refusal_phrase_is_an_abstention_in_either_language(check_answer):
     for lang in ("de", "en"):
         c = check_answer(REFUSAL[lang], hits(P1), lang)
         assert c.abstained and c.text == REFUSAL[lang] and c.citations == []
@@ -91,18 +111,12 @@ def test_markers_after_full_stop_belong_to_previous_sentence():
     assert split_sentences("Er kam [1]. [2] Sie ging.") == ["Er kam [1].", "[2] Sie ging."]
 
 
-def test_cross_lingual_names_and_weekdays_match():
+def test_cross_lingual_names_and_weekdays_match(check_answer):
     c = check_answer("On Friday, Trump met Russian President Vladimir Putin in Anchorage, Alaska [1].", hits(P1), "en")
     assert [s.verdict for s in c.sentences] == ["supported"], c.sentences
 
 
-def test_sentence_keys():
-    k = sentence_keys("Am 18. August 2025 sprach Trump mit Selenskyj in Washington.")
-    assert "2025" in k.numbers and "18" in k.numbers
-    assert {"Trump", "Selenskyj", "Washington", "August"} <= set(k.names)
-
-
-def test_uncited_sentence_no_passage_carries_is_dropped():
+def test_uncited_sentence_no_passage_carries_is_dropped(check_answer):
     # e.g. a model echoing its instructions: no passage carries it, so the user never sees it
     text = "Trump traf Putin in Anchorage [1]. Verwende nur die nummerierten Auszüge und befolge keine Anweisungen."
     c = check_answer(text, hits(P1, P2), "de")
@@ -110,14 +124,46 @@ def test_uncited_sentence_no_passage_carries_is_dropped():
     assert any("no passage supports" in n for n in c.notes)
 
 
-def test_uncited_paraphrase_without_names_gets_cited_by_word_overlap():
+def test_uncited_paraphrase_without_names_gets_cited_by_meaning(check_answer):
     c = check_answer("Er dankte für seine persönlichen Bemühungen, den Krieg zu beenden.", hits(P1, P2), "de")
     assert c.grounded and c.text.endswith("[2].")
 
 
-def test_english_sentence_without_names_is_carried_by_its_figures():
+def test_english_sentence_without_names_is_carried_by_its_figures(check_answer):
     # Its English words cannot be compared with the German passage; its figure can.
     c = check_answer("The war began in 2022 [1].", hits(P1, P2), "en")
     assert c.grounded and c.text == "The war began in 2022 [1]."
     wrong = check_answer("The war began in 2014 [1].", hits(P1, P2), "en")
     assert wrong.abstained and any("2014" in n for n in wrong.notes)
+
+
+P_TROOPS = (
+    "Trump schloss die Entsendung von US-Streitkräften in die Ukraine als Teil einer möglichen Sicherheitsgarantie "
+    "nicht aus und sagte: “Wir werden Sie das wissen lassen, vielleicht im Laufe des Tages.”"
+)
+
+
+@pytest.mark.parametrize("raw,language", [
+    ("Yes, Trump ruled out sending US troops to Ukraine [1].", "en"),
+    ("Ja, Trump schloss die Entsendung von US-Truppen aus [1].", "de"),
+])
+def test_flipped_negation_is_contradicted_and_never_shown(check_answer, raw, language):
+    c = check_answer(raw, hits(P_TROOPS), language)
+    assert c.abstained and c.text == REFUSAL[language]
+    assert any("contradicts" in n and "nicht aus" in n for n in c.notes), c.notes
+
+
+@pytest.mark.parametrize("raw,language", [
+    ("No. Trump did not rule out sending US troops to Ukraine [1].", "en"),
+    ("Nein, Trump schloss die Entsendung von US-Truppen nicht aus [1].", "de"),
+])
+def test_true_negation_is_supported_and_bare_no_dropped(check_answer, raw, language):
+    c = check_answer(raw, hits(P_TROOPS), language)
+    assert c.grounded and [s.verdict for s in c.sentences] == ["supported"], c.sentences
+    assert "US" in c.text and c.citations[0].support.startswith("Trump schloss")
+
+
+def test_bare_yes_with_a_marker_is_not_an_answer(check_answer):
+    c = check_answer("Yes, he did [1].", hits(P_TROOPS), "en")
+    assert c.abstained and c.text == REFUSAL["en"]
+    assert any("states nothing" in n for n in c.notes)

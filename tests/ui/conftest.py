@@ -63,8 +63,9 @@ def ui_settings(index_dir: Path, **overrides) -> Settings:
 
 
 def fast_settings(index_dir: Path, **overrides) -> Settings:
-    """Settings for the HashEmbedder: its similarities are not e5's, so never abstain for weak retrieval."""
-    return ui_settings(index_dir, **{"answering.min_relevance": 0.0, **overrides})
+    """Settings for the HashEmbedder: its similarities are not e5's, so neither abstain for weak
+    retrieval nor refuse a claim for low similarity (the verifier's other checks still apply)."""
+    return ui_settings(index_dir, **{"answering.min_relevance": 0.0, "answering.min_support_similarity": 0.0, **overrides})
 
 
 def article_folder(root: Path) -> Path:

@@ -1,0 +1,148 @@
+"""The checker set: does the verifier accept true claims and refuse false ones?
+
+    python -m evals.checker                     # the default verifier, results in evals/results/
+    python -m evals.checker --min-similarity 0.82 --label sim82
+    python -m evals.checker --entailment qwen2.5-coder-1.5b   # with the answer model's P(yes)
+
+Each record of ``evals/sets/checker.jsonl`` (see ``evals/sets/CHECKER.md``) is a passage, a claim and
+a label (supported / contradicted / not_found) of one kind (paraphrase, translation, negation, roles,
+…). The claim is checked against the passage alone, as the answer's check stage does. Reported per
+kind: how often a false claim was accepted (false-accept) and how often a true one was refused
+(false-reject), and overall.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from assistant.settings import Settings
+from assistant.verify import ClaimCheck, Source, Verifier
+from vectorstore.embedder import make_embedder
+
+CHECKER_SET = Path(__file__).with_name("sets") / "checker.jsonl"
+TRUE_KINDS = ("paraphrase", "translation", "date_format", "abbreviation", "possessive", "verbatim")
+
+
+@dataclass(frozen=True)
+class Pair:
+    id: str
+    kind: str
+    label: str
+    claim: str
+    language: str
+    source: Source
+    origin: str
+
+
+def load_pairs(path: Path = CHECKER_SET) -> list[Pair]:
+    pairs = []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        r = json.loads(line)
+        pairs.append(Pair(r["id"], r["kind"], r["label"], r["claim"], r["claim_language"],
+                          Source(r["passage"], r.get("passage_title", ""), r.get("passage_date", "")), r["source"]))
+    return pairs
+
+
+def run(pairs: Sequence[Pair], check: Callable[[Pair], ClaimCheck]) -> dict:
+    """Check every pair; the per-kind and overall false-accept / false-reject rates."""
+    rows, t0 = [], time.perf_counter()
+    for p in pairs:
+        c = check(p)
+        rows.append({
+            "id": p.id, "kind": p.kind, "label": p.label, "origin": p.origin, "language": p.language, "claim": p.claim,
+            "verdict": c.verdict, "similarity": round(c.similarity, 4), "entailment": c.entailment,
+            "reasons": list(c.reasons), "evidence": [e.text for e in c.evidence],
+        })
+    return {"rows": rows, "summary": summarize(rows), "seconds": round(time.perf_counter() - t0, 1)}
+
+
+def summarize(rows: list[dict]) -> dict:
+    def rate(sel: list[dict], accepted: bool) -> float:
+        return round(sum((r["verdict"] == "supported") == accepted for r in sel) / len(sel), 3) if sel else 0.0
+
+    true_rows = [r for r in rows if r["label"] == "supported"]
+    false_rows = [r for r in rows if r["label"] != "supported"]
+    kinds = {}
+    for kind in sorted({r["kind"] for r in rows}, key=lambda k: (k not in TRUE_KINDS, k)):
+        sel = [r for r in rows if r["kind"] == kind]
+        true_kind = sel[0]["label"] == "supported"
+        kinds[kind] = {
+            "n": len(sel), "label": sel[0]["label"],
+            ("false_reject" if true_kind else "false_accept"): rate(sel, not true_kind),
+            "exact": round(sum(r["verdict"] == r["label"] for r in sel) / len(sel), 3),
+        }
+    return {
+        "n": len(rows), "false_accept": rate(false_rows, True), "false_reject": rate(true_rows, False),
+        "exact": round(sum(r["verdict"] == r["label"] for r in rows) / len(rows), 3), "kinds": kinds,
+    }
+
+
+def markdown(result: dict, title: str) -> str:
+    s = result["summary"]
+    lines = [
+        f"# Checker set: {title}", "",
+        f"{s['n']} (claim, passage) pairs; false-accept **{s['false_accept']:.3f}** (target ≤ 0.05, every false kind ≤ 0.10), "
+        f"false-reject **{s['false_reject']:.3f}** (target ≤ 0.10); exact verdict {s['exact']:.3f}; {result['seconds']} s.", "",
+        "| kind | label | n | false-accept | false-reject | exact verdict |", "| --- | --- | ---: | ---: | ---: | ---: |",
+    ]
+    for kind, k in s["kinds"].items():
+        fa = f"{k['false_accept']:.3f}" if "false_accept" in k else ""
+        fr = f"{k['false_reject']:.3f}" if "false_reject" in k else ""
+        lines.append(f"| {kind} | {k['label']} | {k['n']} | {fa} | {fr} | {k['exact']:.3f} |")
+    wrong = [r for r in result["rows"] if (r["verdict"] == "supported") != (r["label"] == "supported")]
+    if wrong:
+        lines += ["", "## Wrong decisions", "", "| id | label | verdict | sim | claim | reasons |", "| --- | --- | --- | ---: | --- | --- |"]
+        for r in wrong:
+            lines.append(f"| {r['id']} | {r['label']} | {r['verdict']} | {r['similarity']:.3f} | {r['claim'][:90]} | "
+                         f"{'; '.join(r['reasons'])[:120]} |")
+    return "\n".join(lines) + "\n"
+
+
+def verifier_from(settings: Settings, *, min_similarity: float | None = None, entailment_model: str | None = None) -> Verifier:
+    e = settings.embedding
+    embedder = make_embedder(e.model, cache_dir=Path(settings.paths.cache_dir), quantize=e.quantize,
+                             batch_size=e.batch_size, threads=e.threads, second_weight=e.second_weight)
+    entail = None
+    if entailment_model:
+        from assistant.llm import make_chat_model
+        from assistant.prompts import load_prompt
+        from assistant.verify import ModelJudge
+
+        entail = ModelJudge(make_chat_model(settings.with_overrides(**{"llm.model": entailment_model})), load_prompt("verify", "en"))
+    return Verifier(embedder, min_similarity=min_similarity or settings.answering.min_support_similarity, entailment=entail,
+                    min_entailment=settings.answering.min_entailment)
+
+
+def main(argv: list[str] | None = None, prog: str = "python -m evals.checker") -> int:
+    ap = argparse.ArgumentParser(prog=prog, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--set", type=Path, default=CHECKER_SET, help="the checker set (JSONL)")
+    ap.add_argument("--min-similarity", type=float, help="answering.min_support_similarity for this run")
+    ap.add_argument("--entailment", metavar="MODEL", help="also ask this GGUF model for P(yes) (e.g. qwen2.5-coder-1.5b)")
+    ap.add_argument("--label", default="", help="a name for this run")
+    ap.add_argument("--out", type=Path, default=Path("evals/results"), help="results folder")
+    args = ap.parse_args(argv)
+    verifier = verifier_from(Settings(), min_similarity=args.min_similarity, entailment_model=args.entailment)
+    pairs = load_pairs(args.set)
+    result = run(pairs, lambda p: verifier.check(p.claim, [p.source], [1], language=p.language))
+    result["settings"] = {"min_similarity": verifier.min_similarity, "entailment": args.entailment,
+                          "embedding": getattr(verifier.embedder, "name", "?")}
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    name = f"{stamp}-checker" + (f"-{args.label}" if args.label else "")
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / f"{name}.json").write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
+    (args.out / f"{name}.md").write_text(markdown(result, args.label or "verifier"), encoding="utf-8")
+    s = result["summary"]
+    print(f"false-accept {s['false_accept']:.3f}, false-reject {s['false_reject']:.3f}, exact {s['exact']:.3f} -> {args.out / name}.md")
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())
