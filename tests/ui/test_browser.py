@@ -75,9 +75,10 @@ def test_unsupported_sentences_and_abstentions_are_visible(url, new_page, artifa
     page = new_page(url)
     a = page.ask("Welche Sicherheitsgarantien will Trump der Ukraine geben?")
     assert a.get_attribute("data-status") == "answered"
-    flagged = a.locator("[data-verdict=unsupported]")
+    # the verifier finds no passage that names Olaf Scholz: "not found", never shown as supported
+    flagged = a.locator("[data-verdict=not_found]")
     assert flagged.count() == 1 and "Olaf Scholz" in flagged.inner_text()
-    assert a.locator(".nqa-flag").inner_text() == "unsupported"
+    assert a.locator(".nqa-flag").inner_text() == "not found"
     assert "not supported" in a.locator(".nqa-legend").inner_text()
     # the supported sentence is not flagged
     assert "Sicherheitsgarantien" not in flagged.inner_text()

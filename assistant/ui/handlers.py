@@ -1,0 +1,218 @@
+"""The UI's event handlers: one instance per app, shared by all sessions, whose state (the
+conversation) Gradio passes in and out. They turn our errors into lines a person can act on."""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import gradio as gr
+
+from vectorstore.types import Filters
+
+from ..errors import AssistantError, QuestionError
+from ..types import Turn
+from .render import (
+    Exchange,
+    articles_html,
+    as_sentence,
+    conversation_html,
+    header_html,
+    info_html,
+    ingest_report_html,
+    ingest_rows,
+    sources_html,
+)
+
+log = logging.getLogger(__name__)
+
+UPLOAD_DIR = "uploads"  # inside paths.index_dir: uploaded articles are kept, so re-uploading updates them
+STREAM_EVERY_S = 0.08  # re-render the streaming answer at most this often
+
+
+def _filters(language: str | None, source: str | None, date_from: str | None, date_to: str | None) -> Filters | None:
+    f = Filters(
+        source=(source or "").strip() or None, language=(language or "").strip() or None,
+        date_from=(date_from or "").strip() or None, date_to=(date_to or "").strip() or None,
+    )
+    return None if f.is_empty() else f
+
+
+def _k(k: object) -> int | None:
+    if k in (None, "", 0):
+        return None
+    try:
+        return int(k)  # sliders deliver floats
+    except (TypeError, ValueError):
+        raise QuestionError(f"k must be a whole number, got {k!r}") from None
+
+
+class Handlers:
+    """The event handlers; one instance per app, shared by all sessions (their state is passed in)."""
+
+    def __init__(self, assistant):
+        self.assistant = assistant
+        self.settings = assistant.settings
+
+    # ------------------------------------------------------------------ chat
+    def accept(self, question, conv) -> tuple:
+        """Put the question into the conversation at once (not queued): the user sees it while the
+        answer waits for its turn. Returns (chat, sources, state, question box, send, stop)."""
+        question = (question or "").strip()
+        if not question:
+            gr.Warning("Type a question first.")
+            return (gr.skip(),) * 6
+        conv = list(conv or [])
+        for old in conv:  # one answer at a time per conversation: a new question stops the running one
+            if not old.finished:
+                old.status = "stopped"
+        ex = Exchange(question=question, status="queued")
+        conv.append(ex)
+        return conversation_html(conv), sources_html(ex), conv, "", gr.Button(visible=False), gr.Button(visible=True)
+
+    def respond(self, conv, k, language, source, date_from, date_to) -> Iterator[tuple]:
+        """Stream the answer to the question ``accept`` queued. Yields (chat, sources, state)."""
+        conv = list(conv or [])
+        if not conv or conv[-1].status != "queued":
+            yield gr.skip(), gr.skip(), gr.skip()
+            return
+        ex = conv[-1]
+        question = ex.question
+        ex.status = "searching"
+        yield conversation_html(conv), gr.skip(), conv
+        history = [Turn(e.question, e.answer.text) for e in conv[:-1] if e.answer is not None and not e.answer.error]
+        last = 0.0
+        events = None
+        try:
+            events = self.assistant.stream(question, history, k=_k(k), filters=_filters(language, source, date_from, date_to))
+            for ev in events:
+                if ex.status == "stopped":  # Stop was pressed (stop() shares this Exchange): end here, quietly
+                    return
+                if ev.kind == "passages":
+                    ex.passages, ex.status = list(ev.passages or []), "writing"
+                    yield conversation_html(conv), sources_html(ex), conv
+                elif ev.kind == "token":
+                    ex.draft, ex.status = ev.text, "writing"
+                    now = time.monotonic()
+                    if now - last >= STREAM_EVERY_S:
+                        last = now
+                        yield conversation_html(conv), gr.skip(), conv
+                elif ev.kind == "answer":
+                    ex.answer, ex.status = ev.answer, "done"
+        except AssistantError as e:
+            ex.status, ex.error, ex.error_kind = "failed", str(e), type(e).__name__
+        except Exception as e:  # the app keeps serving whatever went wrong
+            log.exception("answering %r failed", question)
+            ex.status, ex.error_kind = "failed", "internal"
+            ex.error = f"the answer failed with an internal error ({type(e).__name__}: {str(e)[:200]})"
+        finally:
+            if events is not None:
+                events.close()  # stops the model's generation when the answer was stopped or cancelled
+        if ex.status == "stopped":
+            return
+        if ex.status != "done" and ex.status != "failed":
+            ex.status, ex.error, ex.error_kind = "failed", "the answer stream ended without an answer", "internal"
+        yield conversation_html(conv), sources_html(ex), conv
+
+    def idle(self, conv):
+        """After an answer run: the send button back and the stop button away, unless another
+        answer of this conversation is still on its way; then nothing changes (``accept`` already
+        swapped them). Never hiding here matters: the browser sends these follow-ups itself, and the
+        reply for a stopped run could arrive after the reply for the run that replaced it, hiding
+        the send button for good."""
+        if any(not e.finished for e in conv or []):
+            return gr.skip(), gr.skip()
+        return gr.Button(visible=True), gr.Button(visible=False)
+
+    def stop(self, conv):
+        conv = list(conv or [])
+        for ex in conv:
+            if not ex.finished:
+                ex.status = "stopped"
+        return conversation_html(conv), conv, gr.Button(visible=True), gr.Button(visible=False)
+
+    def new_conversation(self):
+        return conversation_html([]), sources_html(None), [], "", gr.Button(visible=True), gr.Button(visible=False)
+
+    # ------------------------------------------------------------------ JSON API
+    def api_ask(
+        self, question: str, k: int = 0, language: str = "", source: str = "", date_from: str = "", date_to: str = ""
+    ) -> dict:
+        """Answer one question (no conversation) and return the checked answer as JSON: text, language,
+        citations (with passage and support offsets), per-sentence verdicts, passages, error.
+        k=0 uses the configured number of passages; empty filters are ignored."""
+        try:
+            answer = self.assistant.ask(question, None, k=_k(k), filters=_filters(language, source, date_from, date_to))
+        except AssistantError as e:
+            raise gr.Error(as_sentence(str(e)), print_exception=False) from None
+        return answer.to_dict()
+
+    # ------------------------------------------------------------------ articles
+    def _info(self) -> dict:
+        try:
+            return self.assistant.describe()
+        except AssistantError as e:
+            s = self.settings
+            return {"llm_backend": s.llm.backend, "llm_model": s.llm.model, "embedding_model": s.embedding.model, "index": {"error": str(e)}}
+
+    def _articles(self) -> tuple[dict | None, list[dict], str | None]:
+        try:
+            store = self.assistant.store
+            return store.stats(), store.articles(), None
+        except AssistantError as e:
+            return None, [], str(e)
+
+    def refresh(self, source_value=None):
+        """Header, model info, article list and the source filter's choices, as they are now."""
+        info = self._info()
+        stats, articles, error = self._articles()
+        sources = sorted({a["source"] for a in articles if a.get("source")})
+        value = source_value if source_value in sources else ""
+        return (
+            header_html(info), info_html(info), articles_html(stats, articles, error),
+            gr.Dropdown(choices=[("Any source", "")] + [(s, s) for s in sources], value=value),
+        )
+
+    def ingest(self, files, folder, source_value, progress=gr.Progress()):
+        """Copy uploads into the index folder's uploads/, ingest them and/or a server folder, report per file."""
+        paths: list[Path] = []
+        names: dict[str, str] = {}
+        folder = (folder or "").strip()
+        try:
+            if files:
+                updir = Path(self.settings.paths.index_dir) / UPLOAD_DIR
+                updir.mkdir(parents=True, exist_ok=True)
+                for f in files:
+                    src = Path(f if isinstance(f, str) else getattr(f, "name", str(f)))
+                    dest = updir / src.name
+                    shutil.copyfile(src, dest)
+                    paths.append(dest)
+                    names[str(dest.resolve())] = src.name
+            if folder:
+                p = Path(folder).expanduser()
+                if not p.exists():
+                    raise QuestionError(f"{folder}: no such file or folder on the server")
+                paths.append(p)
+                root = p.resolve()
+            if not paths:
+                return (ingest_report_html(None, error="Choose files to upload or type a folder path first."), *self.refresh(source_value), gr.skip())
+
+            def on_progress(done: int, total: int, chunks: int) -> None:
+                progress((done, total), desc=f"Indexing: {done}/{total} files, {chunks} passages embedded", unit="files")
+
+            progress(0, desc="Reading the files")
+            report = self.assistant.store.ingest(paths, progress=on_progress)
+        except AssistantError as e:
+            return (ingest_report_html(None, error=as_sentence(str(e))), *self.refresh(source_value), gr.skip())
+        except OSError as e:
+            return (ingest_report_html(None, error=f"Cannot read the upload: {e}"), *self.refresh(source_value), gr.skip())
+        if folder and root.is_dir():  # show files of the folder by their path inside it
+            for key, *_ in ingest_rows(report):
+                path = key.split("#", 1)[0]
+                if path.startswith(str(root) + os.sep) or path.startswith(folder.rstrip(os.sep) + os.sep):
+                    names.setdefault(path, os.path.relpath(path, root if path.startswith(str(root)) else folder))
+        return (ingest_report_html(report, names=names), *self.refresh(source_value), None)
