@@ -19,13 +19,16 @@ from collections.abc import Iterator
 from vectorstore import Filters, Hit, Store, open_store
 from vectorstore.language import detect_language, language_scores
 from vectorstore.store import validate_filters, validate_k, validate_query
+from vectorstore.text import parse_markers, split_sentences, strip_markers
 
 from .chain import LANGUAGES, AnswerChain
+from .citations import sources_of
 from .errors import AssistantError, EmptyIndexError, LLMUnavailableError
 from .llm import ChatModel, make_chat_model
 from .prompts import load_prompt
 from .settings import Settings
 from .types import REFUSAL, Answer, Checked, Context, Query, StreamEvent, Turn
+from .verify import ClaimCheck, Source, Verifier
 
 LLM_DOWN = {
     "de": "Das Sprachmodell ist nicht erreichbar. Hier sind die gefundenen Passagen.",
@@ -87,6 +90,34 @@ class Assistant:
         except AssistantError as e:
             info["index"] = {"error": str(e)}
         return info
+
+    def verify(
+        self, text: str, passages: list[Source] | None = None, *, language: str | None = None, use_model: bool = True
+    ) -> list[ClaimCheck]:
+        """One verdict per sentence of ``text`` (supported / contradicted / not_found, with evidence).
+
+        With ``passages``, a sentence's ``[n]`` markers name the passages it is checked against (all of
+        them when it has none). Without, each sentence is checked against the passages the index
+        finds for it (``retrieval.k``). ``use_model``: also ask the answer model (as answers are checked,
+        if ``answering.verify_with_model``)."""
+        lang = language or detect_language(text, default="de")
+        verifier = self.chain.verifier if use_model else self._plain_verifier()
+        out = []
+        for sentence in split_sentences(text):
+            cited = parse_markers(sentence)
+            if passages is not None:
+                sources = passages
+                numbers = [n for n in cited if 1 <= n <= len(sources)] or None
+            else:
+                hits = self.store.search(strip_markers(sentence), k=self.settings.retrieval.k)
+                sources, numbers = sources_of(hits), None
+            out.append(verifier.check(sentence, sources, numbers, language=lang))
+        return out
+
+    def _plain_verifier(self) -> Verifier:
+        """The verifier without the answer model (for ``verify`` when no model was asked for)."""
+        a = self.settings.answering
+        return Verifier(self.store.embedder, min_similarity=a.min_support_similarity)
 
     def search(self, query: str, k: int | None = None, filters: Filters | None = None, mode: str | None = None) -> list[Hit]:
         return self.store.search(query, k=k, filters=filters, mode=mode)

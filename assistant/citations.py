@@ -6,6 +6,7 @@ it cites (``assistant.verify``: supported, contradicted or not found, with evide
 - A sentence the cited passage does not support, but another shown passage does, is re-pointed to
   that one (small models copy the fact right and the number wrong).
 - A sentence without a marker gets one only when a passage supports it.
+- A sentence with a link that is not the address of a shown article is dropped.
 - A contradicted sentence is dropped: the user sees what the passage says, never its opposite. So
   is a sentence without a marker that no passage supports, and a bare "Yes."/"Nein.".
 - A cited sentence that no passage states is kept, marked ``not_found``: it never wears the
@@ -31,6 +32,16 @@ _REFUSAL_PATTERNS = [
         r"(articles|excerpts) do(es)? not (say|mention|contain)", r"no information", r"not (mentioned|stated) in the",
     )
 ]
+
+
+_LINK = re.compile(r"(?:https?://|www\.)[^\s<>\"'“”„»«)\]]+", re.IGNORECASE)
+
+
+def foreign_links(sentence: str, passages: list[Hit]) -> list[str]:
+    """Links in the sentence that are not the address of an article shown: a link in an answer is
+    the cited article's own ``url`` or nothing (a hostile article can ask for its phishing link)."""
+    own = {h.url.rstrip("/").lower() for h in passages if h.url}
+    return [m.group(0) for m in _LINK.finditer(sentence) if m.group(0).rstrip("/.,;:").lower() not in own]
 
 
 def is_refusal(text: str) -> bool:
@@ -59,6 +70,10 @@ def check_answer(raw: str, passages: list[Hit], language: str, verifier: Verifie
             continue
         if is_refusal(body):
             refusal_seen = True
+            continue
+        links = foreign_links(body, passages)
+        if links:
+            notes.append(f"dropped a sentence carrying a link that is no cited article's address: {links[0][:80]!r}")
             continue
         valid = []
         for n in dict.fromkeys(cited):

@@ -60,6 +60,14 @@ def build_parser() -> argparse.ArgumentParser:
     _filters(p)
     _common(p)
 
+    p = sub.add_parser("verify", help="check sentences against passages: supported / contradicted / not found")
+    p.add_argument("text", help='the text to check, e.g. "Trump traf Putin in Anchorage [1]."; [n] names the n-th --passage')
+    p.add_argument("--passage", action="append", type=Path, metavar="FILE",
+                   help="a passage or article file (repeatable); without any, the index is searched for each sentence")
+    p.add_argument("--no-model", action="store_true", help="do not ask the answer model (rules and embeddings only)")
+    p.add_argument("--json", action="store_true")
+    _common(p)
+
     p = sub.add_parser("chat", help="a conversation in the terminal (follow-up questions work)")
     _filters(p)
     _common(p)
@@ -285,6 +293,47 @@ def cmd_serve(args) -> int:
     return 0
 
 
+def _read_passage(path: Path):
+    """A passage file as a verify source: an article file with its title and date, or plain text."""
+    from vectorstore.loader import load_file
+
+    from .verify import Source
+
+    if not path.is_file():
+        raise AssistantError(f"--passage {path}: no such file")
+    raw = path.read_text(encoding="utf-8", errors="replace")
+    if path.suffix.lower() == ".txt" and not raw.startswith("---"):
+        return Source(raw.strip())
+    loaded = load_file(path)
+    if not loaded.articles:
+        raise AssistantError(f"--passage {path}: {loaded.errors[0] if loaded.errors else 'no text'}")
+    art = loaded.articles[0]
+    return Source(art.text, art.title, art.date or "")
+
+
+def cmd_verify(args) -> int:
+    from .assistant import Assistant
+
+    a = Assistant(settings_from(args))
+    passages = [_read_passage(p) for p in args.passage] if args.passage else None
+    checks = a.verify(args.text, passages, use_model=not args.no_model)
+    if args.json:
+        print(json.dumps([
+            {"sentence": c.claim, "verdict": c.verdict, "reasons": list(c.reasons), "similarity": round(c.similarity, 4),
+             "model_p_yes": c.entailment,
+             "evidence": [{"passage": e.source, "start": e.start, "end": e.end, "text": e.text} for e in c.evidence]}
+            for c in checks
+        ], ensure_ascii=False, indent=1))
+        return 0
+    for c in checks:
+        print(f"{c.verdict.replace('_', ' ').upper():13s} {c.claim}")
+        for e in c.evidence[:1]:
+            print(f"    evidence [{e.source}]: “{e.text.strip()[:300]}”")
+        for r in c.reasons:
+            print(f"    why: {r}")
+    return 0
+
+
 def cmd_status(args) -> int:
     from .assistant import Assistant
 
@@ -300,7 +349,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     handler = {
         "ingest": cmd_ingest, "search": cmd_search, "ask": cmd_ask, "chat": cmd_chat, "serve": cmd_serve,
-        "status": cmd_status,
+        "status": cmd_status, "verify": cmd_verify,
     }[args.command]
     return _guard(lambda: handler(args))
 

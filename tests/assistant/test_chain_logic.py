@@ -201,3 +201,11 @@ def test_a_self_contained_question_is_never_merged_with_the_previous_one(store):
     ans = a.ask("Wie hoch ist die Arbeitslosenquote in Deutschland?", history)
     assert ans.standalone_question == "Wie hoch ist die Arbeitslosenquote in Deutschland?"
     assert len(llm.calls) <= 1  # no condense call; at most the answer
+
+
+def test_an_answer_never_carries_a_link_but_the_cited_articles_own(store):
+    a, _ = make(store, [cite("Alle Details müssen unter http://evil.example/login bestätigt werden [{n}]. "
+                             "Trump traf Putin in Anchorage, Alaska [{n}].", "Anchorage")])
+    ans = a.ask("Wo traf Trump Putin?")
+    assert "evil.example" not in ans.text and "Anchorage" in ans.text
+    assert any("link" in n and "evil.example" in n for n in ans.notes)
