@@ -50,7 +50,8 @@ class AnswerChain:
         )
 
     def check(self, raw: str, context: Context) -> Checked:
-        return check_answer(raw, context.passages, context.retrieved.condensed.query.language, self.verifier)
+        condensed = context.retrieved.condensed
+        return check_answer(raw, context.passages, condensed.query.language, self.verifier, question=condensed.search_text)
 
     def prompt_id(self, lang: str) -> str:
         return self.answer_prompts[lang].id

@@ -29,7 +29,7 @@ _REFUSAL_PATTERNS = [
     re.compile(p, re.IGNORECASE)
     for p in (
         r"steht nichts in den (artikeln|auszügen)", r"nicht in den (artikeln|auszügen)", r"keine (angaben|informationen)",
-        r"(articles|excerpts) do(es)? not (say|mention|contain)", r"no information", r"not (mentioned|stated) in the",
+        r"(articles?|excerpts?|passages?|artikel) (do|does|did)( not|n't) (say|mention|contain|state)", r"no information", r"not (mentioned|stated) in the",
     )
 ]
 
@@ -55,7 +55,7 @@ def sources_of(passages: list[Hit]) -> list[Source]:
     return [Source(neutralize(h.text), h.title, h.date) for h in passages]
 
 
-def check_answer(raw: str, passages: list[Hit], language: str, verifier: Verifier) -> Checked:
+def check_answer(raw: str, passages: list[Hit], language: str, verifier: Verifier, question: str = "") -> Checked:
     """Turn the model's text into a checked answer (see module docstring)."""
     notes: list[str] = []
     text = re.sub(r"^\s*(antwort|answer)\s*:\s*", "", raw.strip(), flags=re.IGNORECASE)
@@ -82,7 +82,7 @@ def check_answer(raw: str, passages: list[Hit], language: str, verifier: Verifie
             else:
                 notes.append(f"removed citation [{n}]: it points at no passage")
         if not valid:
-            check = verifier.check(body, sources, everything, language=language)
+            check = verifier.check(body, sources, everything, language=language, question=question)
             if check.supported:
                 valid = [check.evidence[0].source]
                 notes.append(f"added citation [{valid[0]}] to an uncited sentence after checking it")
@@ -91,10 +91,10 @@ def check_answer(raw: str, passages: list[Hit], language: str, verifier: Verifie
                 notes.append(f"dropped a sentence that no passage supports: {body[:60]!r}")
                 continue
         else:
-            check = verifier.check(body, sources, valid, language=language)
+            check = verifier.check(body, sources, valid, language=language, question=question)
             others = [n for n in everything if n not in valid]
             if not check.supported and check.evidence and others:
-                alt = verifier.check(body, sources, others, language=language)
+                alt = verifier.check(body, sources, others, language=language, question=question)
                 if alt.supported:
                     notes.append(
                         f"corrected citation {''.join(f'[{n}]' for n in valid)} to [{alt.evidence[0].source}]: "
@@ -118,7 +118,8 @@ def check_answer(raw: str, passages: list[Hit], language: str, verifier: Verifie
     grounded = any(s.verdict == "supported" for s in sentences)
     if not grounded:
         if sentences and not refusal_seen:
-            notes.append("no sentence of the model's answer could be verified against the passages")
+            why = "; ".join(f"{s.text[:50]!r}: {', '.join(s.missing) or s.verdict}" for s in sentences)
+            notes.append(f"no sentence of the model's answer could be verified against the passages ({why})")
         return Checked(REFUSAL.get(language, REFUSAL["en"]), [], [], False, True, notes)
     parts = []
     for s in sentences:

@@ -2,6 +2,7 @@
 
     python -m evals --retrieval-only                  # seed set, retrieval only
     python -m evals --set xquad --limit 200 --retrieval-only
+    python -m evals --set xquad --hold-out 8 --limit 100   # 8 topics out of the index: must be refused
     python -m evals --mode lexical --k 3 --model qwen2.5-coder-0.5b --label small
     python -m evals --compare evals/results/A.json evals/results/B.json
 
@@ -49,7 +50,11 @@ def build_parser(prog: str = "assistant eval") -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, help="ask only N questions (taken round-robin over question kinds)")
     p.add_argument("--distractors", type=int, help="10kGNAD distractor articles (public sets: default all 1028; seed: 0)")
     p.add_argument("--index-dir", type=Path, help="eval index folder (default: <cache_dir>/eval-index/<set>-...)")
-    p.add_argument("--rebuild", action="store_true", help="rebuild the eval index from scratch")
+    p.add_argument("--rebuild", action="store_true",
+                   help="rebuild the eval index from scratch (with --hold-out: copy the full index again)")
+    p.add_argument("--hold-out", type=int, default=0, metavar="N",
+                   help="xquad: leave N topics (a fixed, seeded choice) out of a copy of the index; their questions "
+                        "must be refused, and --limit takes half of them")
     p.add_argument("--out", type=Path, default=out,
                    help=f"results folder (default: evals/results/ of this checkout, else ./{OUT_FALLBACK}; here {out})")
     p.add_argument("--label", default="", help="a name for this run (goes into the file names)")
@@ -73,14 +78,15 @@ def _compare(args: argparse.Namespace) -> int:
 
 
 def _options(args: argparse.Namespace) -> EvalOptions:
-    for name, least in (("k", 1), ("limit", 1), ("distractors", 0)):
+    for name, least in (("k", 1), ("limit", 1), ("distractors", 0), ("hold_out", 0)):
         v = getattr(args, name)
         if v is not None and v < least:
-            raise ConfigError(f"--{name} must be at least {least}, got {v}")
+            raise ConfigError(f"--{name.replace('_', '-')} must be at least {least}, got {v}")
     return EvalOptions(
         set=args.set, questions=args.questions, mode=args.mode, k=args.k, model=args.model, embedding=args.embedding,
         prompt_variant=args.prompt_variant, retrieval_only=args.retrieval_only, limit=args.limit,
         distractors=args.distractors, index_dir=args.index_dir, rebuild=args.rebuild, label=args.label,
+        hold_out=args.hold_out,
     )
 
 

@@ -11,6 +11,10 @@ Every set is a corpus (files that ``Store.ingest`` reads) plus question records 
   is judged per chunk, as for the seed set.
 - ``mlqa``: MLQA de-de dev, native German Wikipedia paragraphs, German questions; article level.
 
+``xquad`` and ``xquad-r`` can hold out topics (``held_out_topics``): a fixed, seeded choice of XQuAD
+articles whose paragraphs leave the corpus, so that their questions become unanswerable (a refusal is
+the right answer) while the other topics' questions stay answerable.
+
 The public sets get the 10kGNAD news articles as distractors (all 1,028 unless ``distractors`` says
 fewer). The corpus records are built by ``benchmarks.common`` so that the retrieval benchmark and
 the evaluation measure the same corpus; this module adds the questions' answers and gold sentences.
@@ -36,6 +40,8 @@ SEED_QUESTIONS = Path(__file__).with_name("seed.jsonl")
 SEEDS_DIR = Path(__file__).resolve().parents[1] / "seeds"  # the seed article, in the checkout
 SETS = ("seed", "xquad", "xquad-r", "mlqa")
 KINDS = ("de", "en", "crosslingual", "followup", "unanswerable")
+HOLD_OUT_SETS = ("xquad", "xquad-r")
+HOLD_OUT_SEED = 0  # fixed: every --hold-out N run leaves out the same N topics
 
 
 @dataclass(frozen=True)
@@ -58,6 +64,7 @@ class EvalQuestion:
     gold_article: str | None = None
     answerable: bool = True
     history: tuple[tuple[str, str], ...] = ()  # (question, answer) of earlier turns, oldest first
+    topic: str | None = None  # the XQuAD article the question is about, e.g. "Super_Bowl_50"
 
     @property
     def retrieval_query(self) -> str:
@@ -78,7 +85,27 @@ class EvalQuestion:
             d["gold_article"] = self.gold_article
         if self.history:
             d["history"] = [{"question": q, "answer": a} for q, a in self.history]
+        if self.topic:
+            d["topic"] = self.topic
         return d
+
+
+@dataclass(frozen=True)
+class HeldOut:
+    """XQuAD topics left out of the index: their paragraphs are not in the corpus, their questions
+    must be refused. ``records`` are the topics' corpus records (``id``, ``title``, ``text``, ...)."""
+
+    seed: int
+    topics: tuple[str, ...]
+    records: tuple[dict, ...]
+
+    @property
+    def record_ids(self) -> frozenset[str]:
+        return frozenset(r["id"] for r in self.records)
+
+    def to_dict(self) -> dict:
+        return {"n": len(self.topics), "seed": self.seed, "topics": list(self.topics),
+                "records": sorted(self.record_ids)}
 
 
 @dataclass
@@ -92,6 +119,7 @@ class EvalSet:
     #: record id -> source key prefix in the catalog (``<jsonl path>#<record id>``), for gold articles
     record_file: Path | None = None
     notes: list[str] = field(default_factory=list)
+    held_out: HeldOut | None = None  # topics left out of the corpus (their questions are unanswerable)
 
     def source_key(self, record_id: str) -> str | None:
         if self.record_file is None:
@@ -200,27 +228,69 @@ def _interleave(*groups: Sequence[EvalQuestion]) -> list[EvalQuestion]:
     return out
 
 
-def _public_set(name: str, work_dir: Path, distractors: int | None) -> EvalSet:
+def xquad_topics() -> list[str]:
+    """The XQuAD topics (article titles, e.g. ``Super_Bowl_50``), indexed like ``Question.group``."""
+    return [art["title"] for art in json.loads(common.XQUAD_EN.read_text(encoding="utf-8"))["data"]]
+
+
+def _check_hold_out_set(name: str) -> None:
+    if name not in HOLD_OUT_SETS:
+        raise ConfigError(f"--hold-out works with --set {' or '.join(HOLD_OUT_SETS)} (its topics are XQuAD articles), got {name!r}")
+
+
+def choose_topics(n_topics: int, n: int, seed: int = HOLD_OUT_SEED) -> list[int]:
+    """A fixed, seeded choice of ``n`` of ``n_topics`` topic indexes (sorted); at least one stays."""
+    if not 1 <= n < n_topics:
+        raise ConfigError(f"--hold-out must be between 1 and {n_topics - 1} (the set has {n_topics} topics), got {n}")
+    return sorted(random.Random(seed).sample(range(n_topics), n))
+
+
+def held_out_topics(name: str, n: int, seed: int = HOLD_OUT_SEED) -> HeldOut:
+    """The ``n`` XQuAD topics a ``--hold-out n`` run leaves out of the index, with their paragraph
+    records (the same every run for the same ``n`` and ``seed``)."""
+    _check_hold_out_set(name)
+    records, qde, _ = common.xquad()
+    titles = xquad_topics()
+    chosen = choose_topics(len(titles), n, seed)
+    topic_of = {q.gold: q.group for q in qde}
+    return HeldOut(seed=seed, topics=tuple(titles[i] for i in chosen),
+                   records=tuple(r for r in records if topic_of[r["id"]] in chosen))
+
+
+def _xquad_questions(name: str, held_out: HeldOut | None) -> tuple[list[dict], list[EvalQuestion]]:
+    """(corpus paragraphs, questions) of xquad / xquad-r. German and English questions alternate (a
+    pair asks about the same paragraph); with topics held out, their paragraphs leave the corpus and
+    their questions become unanswerable, listed after the answerable ones."""
+    records, qde, qen = common.xquad()
+    ans_de = _xquad_answers(common.XQUAD_DE)
+    ans_en = _xquad_answers(common.XQUAD_EN)
+    topics = xquad_topics()
+    sentences = _xquad_r_sentences(common.DATA / "xquad-r" / "de.json") if name == "xquad-r" else {}
+    left_out = held_out.record_ids if held_out else frozenset()
+    order = list(range(len(qde)))
+    random.Random(0).shuffle(order)  # a --limit then samples every topic, not just the first one
+    de_qs, en_qs, held_de, held_en = [], [], [], []
+    for i in order:
+        d, e = qde[i], qen[i]
+        answerable = d.gold not in left_out
+        passages = sentences.get(d.id, ()) if answerable else ()
+        shared = {"gold_article": d.gold, "topic": topics[d.group], "answerable": answerable,
+                         "gold_passages": passages}
+        (de_qs if answerable else held_de).append(EvalQuestion(
+            id=f"{d.id}-de", question=d.text, language="de", kind="de" if answerable else "unanswerable",
+            gold_facts=(tuple(dict.fromkeys(ans_de[d.id])),), **shared,
+        ))
+        (en_qs if answerable else held_en).append(EvalQuestion(
+            id=f"{e.id}-en", question=e.text, language="en", kind="crosslingual" if answerable else "unanswerable",
+            gold_facts=(tuple(dict.fromkeys(ans_en[e.id] + ans_de[d.id])),), **shared,
+        ))
+    kept = [r for r in records if r["id"] not in left_out]
+    return kept, _interleave(de_qs, en_qs) + _interleave(held_de, held_en)
+
+
+def _public_set(name: str, work_dir: Path, distractors: int | None, held_out: HeldOut | None = None) -> EvalSet:
     if name in ("xquad", "xquad-r"):
-        records, qde, qen = common.xquad()
-        ans_de = _xquad_answers(common.XQUAD_DE)
-        ans_en = _xquad_answers(common.XQUAD_EN)
-        sentences = _xquad_r_sentences(common.DATA / "xquad-r" / "de.json") if name == "xquad-r" else {}
-        order = list(range(len(qde)))
-        random.Random(0).shuffle(order)  # a --limit then samples every topic, not just the first one
-        de_qs, en_qs = [], []
-        for i in order:
-            d, e = qde[i], qen[i]
-            passages = sentences.get(d.id, ())
-            de_qs.append(EvalQuestion(
-                id=f"{d.id}-de", question=d.text, language="de", kind="de",
-                gold_facts=(tuple(dict.fromkeys(ans_de[d.id])),), gold_passages=passages, gold_article=d.gold,
-            ))
-            en_qs.append(EvalQuestion(
-                id=f"{e.id}-en", question=e.text, language="en", kind="crosslingual",
-                gold_facts=(tuple(dict.fromkeys(ans_en[e.id] + ans_de[d.id])),), gold_passages=passages, gold_article=e.gold,
-            ))
-        questions = _interleave(de_qs, en_qs)
+        records, questions = _xquad_questions(name, held_out)
     elif name == "mlqa":
         records, qs = common.mlqa()
         answers = {}
@@ -236,22 +306,28 @@ def _public_set(name: str, work_dir: Path, distractors: int | None) -> EvalSet:
         ]
     else:
         raise ConfigError(f"unknown question set {name!r}; use one of {', '.join(SETS)}")
-    gnad = common.gnad()
+    gnad = [] if distractors == 0 else common.gnad()
     if distractors is not None:
         gnad = gnad[: max(0, distractors)]
     record_file = common.write_jsonl(Path(work_dir) / "corpus" / f"{name.split('-')[0]}.jsonl", records + gnad)
+    left_out = f" (without the {len(held_out.records)} of the {len(held_out.topics)} held-out topics)" if held_out else ""
+    notes = [f"{len(records)} {name.split('-')[0]} paragraphs{left_out} + {len(gnad)} 10kGNAD distractor articles"]
     return EvalSet(
-        name=name, questions=questions, corpus=[record_file], record_file=record_file,
-        notes=[f"{len(records)} {name.split('-')[0]} paragraphs + {len(gnad)} 10kGNAD distractor articles"],
+        name=name, questions=questions, corpus=[record_file], record_file=record_file, notes=notes, held_out=held_out,
     )
 
 
-def load_set(name: str, work_dir: Path | None = None, *, distractors: int | None = None, questions: Path | None = None) -> EvalSet:
+def load_set(name: str, work_dir: Path | None = None, *, distractors: int | None = None, questions: Path | None = None,
+             held_out: HeldOut | None = None) -> EvalSet:
     """The named question set. Public sets write their corpus JSONL into ``work_dir/corpus``.
 
     For ``seed``, ``distractors`` adds that many 10kGNAD articles to the corpus (default: none, so
     that the unanswerable questions stay unanswerable), and ``questions`` replaces evals/seed.jsonl.
+    ``held_out`` (xquad, xquad-r; see ``held_out_topics``) leaves those topics' paragraphs out of the
+    corpus and makes their questions unanswerable.
     """
+    if held_out is not None:
+        _check_hold_out_set(name)
     if name == "seed":
         if not SEEDS_DIR.is_dir():
             raise ConfigError(f"the seed set's articles are not at {SEEDS_DIR}: run it from a checkout of newsqa")
@@ -268,18 +344,23 @@ def load_set(name: str, work_dir: Path | None = None, *, distractors: int | None
         raise ConfigError(f"unknown question set {name!r}; use one of {', '.join(SETS)}")
     if work_dir is None:
         raise ConfigError(f"the {name} set needs a work folder for its corpus")
-    return _public_set(name, Path(work_dir), distractors)
+    return _public_set(name, Path(work_dir), distractors, held_out)
 
 
-def select(questions: list[EvalQuestion], limit: int | None) -> list[EvalQuestion]:
+def select(questions: list[EvalQuestion], limit: int | None, *, by_answerable: bool = False) -> list[EvalQuestion]:
     """The first ``limit`` questions, taken round-robin over kinds so that a small limit still
-    covers every kind (the order within a kind is kept)."""
+    covers every kind (the order within a kind is kept). ``by_answerable`` alternates answerable and
+    unanswerable questions instead (a held-out run: half and half, German and English alternating
+    within each half as the set lists them)."""
     if limit is None or limit >= len(questions):
         return list(questions)
-    by_kind: dict[str, list[EvalQuestion]] = {}
+    groups: dict[object, list[EvalQuestion]] = {}
     for q in questions:
-        by_kind.setdefault(q.kind, []).append(q)
-    return _interleave(*by_kind.values())[: max(0, limit)]
+        groups.setdefault(q.answerable if by_answerable else q.kind, []).append(q)
+    return _interleave(*groups.values())[: max(0, limit)]
 
 
-__all__ = ["EvalQuestion", "EvalSet", "SETS", "KINDS", "load_set", "load_questions", "parse_question", "select"]
+__all__ = [
+    "EvalQuestion", "EvalSet", "HeldOut", "SETS", "KINDS", "HOLD_OUT_SETS", "HOLD_OUT_SEED", "choose_topics",
+    "held_out_topics", "load_set", "load_questions", "parse_question", "select", "xquad_topics",
+]

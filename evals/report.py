@@ -47,10 +47,12 @@ def _fmt(v, digits: int = 3) -> str:
 
 
 def run_name(results: dict) -> str:
-    """A short name for legends: set/mode/model (+label)."""
+    """A short name for legends: set/mode/model (+label); a held-out run's set reads ``xquad-holdout8``."""
     r = results["run"]
     model = "retrieval" if r.get("retrieval_only") else (r["settings"]["llm"]["model"])
-    name = f"{r['set']}/{results['retrieval']['mode']}/{model}"
+    held = r.get("hold_out")
+    set_name = f"{r['set']}-holdout{held['n']}" if held else r["set"]
+    name = f"{set_name}/{results['retrieval']['mode']}/{model}"
     return f"{name} [{r['label']}]" if r.get("label") else name
 
 
@@ -77,7 +79,45 @@ def headline(results: dict) -> str:
     if a:
         parts.append(f"correct {_fmt(a['correct'])}, facts {_fmt(a['fact_recall'])}, "
                      f"abstain P/R {_fmt(a['abstention']['precision'])}/{_fmt(a['abstention']['recall'])}")
+    h = (a or {}).get("held_out")
+    if h:
+        gold = ", ".join(f"{lang} {_count(g['gold_answers'], g['answerable'])}" for lang, g in h["by_language"].items())
+        parts.append(f"held-out refused {_count(h['refused'], h['held_out'])}, "
+                     f"false abstentions {_count(h['false_abstentions'], h['answerable'])}, gold answer {gold}")
     return "; ".join(parts)
+
+
+def _count(k: int, n: int, rate: bool = False) -> str:
+    """``k/n``, with the share when ``rate`` (``–`` when there is nothing to count)."""
+    if not n:
+        return "–"
+    return f"{k}/{n} ({k / n:.3f})" if rate else f"{k}/{n}"
+
+
+HELD_OUT_LINES = [
+    ("held-out questions refused", "refused", "held_out"),
+    ("false abstentions on answerable ones", "false_abstentions", "answerable"),
+    ("answers containing a gold answer (answerable ones)", "gold_answers", "answerable"),
+]
+
+
+def _held_out_section(hold: dict, answers: dict | None) -> list[str]:
+    lines = ["", "## Held-out topics", "",
+             f"Not in the index ({hold['n']}, seed {hold['seed']}): {', '.join(hold['topics'])}. Their "
+             f"{len(hold['records'])} paragraphs ({len(hold['articles_removed'])} articles, {hold['chunks_removed']} chunks) "
+             f"were deleted from a copy of `{hold['full_index_dir']}`. Their questions must be refused; the other "
+             "topics' questions are answerable."]
+    h = (answers or {}).get("held_out")
+    if not h:
+        return lines
+    langs = list(h["by_language"])
+    lines += ["", "| | all | " + " | ".join(langs) + " |", "| --- | ---: |" + " ---: |" * len(langs)]
+    for label, k, n in HELD_OUT_LINES:
+        lines.append(f"| {label} | {_count(h[k], h[n], rate=True)} | "
+                     + " | ".join(_count(g[k], g[n], rate=True) for g in h["by_language"].values()) + " |")
+    if h["errors"]:
+        lines += ["", f"{h['errors']} questions failed with an error and are not counted."]
+    return lines
 
 
 def _retrieval_table(title: str, rows: dict) -> list[str]:
@@ -141,6 +181,8 @@ def markdown(results: dict) -> str:
                 lines.append(f"| {name} | {k['n']} | {_fmt(k['correct'])} | {_fmt(k['fact_recall'])} | {_fmt(k['token_f1'])} | "
                              f"{_fmt(k['abstained'])} | {_fmt(k['language_match'])} | {_fmt(k.get('context_recall'))} | "
                              f"{_fmt(k.get('cited_gold_rate'))} |")
+    if r.get("hold_out"):
+        lines += _held_out_section(r["hold_out"], a)
     misses = [q for q in results["questions"] if "rank" in q and q["rank"] != 1]
     wrong = [q for q in results["questions"] if q.get("answer") and not q["answer"].get("correct")]
     if misses:
@@ -243,6 +285,10 @@ def _metrics(results: dict) -> dict[str, float | None]:
                             (("abstention", "false_abstention_rate"), "false abstention rate"),
                             (("context_recall",), "context recall"), (("dangling_markers",), "dangling markers")]:
             out[f"answers {label}"] = _get(a, path)
+        if a.get("held_out"):
+            for label, key in (("held-out refused", "refusal_rate"), ("held-out false abstentions", "false_abstention_rate"),
+                               ("held-out gold answers", "gold_answer_rate")):
+                out[f"answers {label}"] = a["held_out"][key]
     return out
 
 
@@ -253,6 +299,8 @@ def _config(results: dict) -> dict[str, object]:
     cfg["model embedding"] = r["models"]["embedding"]
     cfg["model llm"] = ", ".join(r["models"]["llm"] or []) or None
     cfg["set"] = r["set"]
+    held = r.get("hold_out")
+    cfg["held-out topics"] = f"{held['n']} (seed {held['seed']}): {', '.join(held['topics'])}" if held else None
     cfg["corpus"] = f"{r['corpus']['articles']} articles, {r['corpus']['chunks']} chunks"
     cfg["questions"] = r["n_questions"]
     cfg["retrieval only"] = r.get("retrieval_only")

@@ -6,20 +6,29 @@ optionally ask every question, and return everything as one results dict (``repo
 
 The corpus goes into ``<cache_dir>/eval-index/...`` (reused across runs; ingest is incremental),
 never into the user's index.
+
+A held-out run (``EvalOptions(hold_out=N)``, XQuAD) asks over a copy of the set's full index from
+which N topics' articles were deleted (``prepare_held_out_index``): nothing is embedded again, and
+the full index is only read.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import json
+import os
 import re
+import shutil
+import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from assistant.assistant import Assistant
-from assistant.errors import AssistantError, ConfigError
+from assistant.errors import AssistantError, ConfigError, IndexBusyError
 from assistant.prompts import prompt_hashes
 from assistant.settings import Settings
 from assistant.types import Turn
@@ -27,10 +36,10 @@ from benchmarks.common import machine
 from vectorstore import open_store
 
 from . import datasets
-from .datasets import EvalQuestion
+from .datasets import EvalQuestion, HeldOut
 from .gold import Gold, GoldResolver
 from .metrics import CURVE_K, ranking_metrics, timing_stats
-from .scoring import answer_breakdown, answer_metrics, retrieval_breakdown, score_answer
+from .scoring import answer_breakdown, answer_metrics, held_out_metrics, retrieval_breakdown, score_answer
 
 Log = Callable[[str], None]
 
@@ -52,6 +61,8 @@ class EvalOptions:
     index_dir: Path | None = None
     rebuild: bool = False
     label: str = ""
+    hold_out: int = 0  # XQuAD topics left out of the index (their questions must be refused)
+    hold_out_seed: int = datasets.HOLD_OUT_SEED
 
     def overrides(self) -> dict:
         return {
@@ -75,11 +86,184 @@ def default_index_dir(settings: Settings, opts: EvalOptions) -> Path:
     return Path(settings.paths.cache_dir) / "eval-index" / name
 
 
+def held_out_index_dir(full_index: Path, n: int, seed: int) -> Path:
+    """Where the index of a ``--hold-out n`` run lives: a sibling of the set's full index,
+    ``<index>-holdout<n>-seed<seed>``."""
+    full_index = Path(full_index).expanduser().resolve()
+    return full_index.with_name(f"{full_index.name}-holdout{n}-seed{seed}")
+
+
+def _full_index_dir(s: Settings, opts: EvalOptions) -> Path:
+    return Path(opts.index_dir or default_index_dir(s, opts)).expanduser().resolve()
+
+
 def eval_settings(base: Settings | None, opts: EvalOptions) -> Settings:
-    """The run's settings: the configured ones with the ablation flags and the eval index applied."""
+    """The run's settings: the configured ones with the ablation flags and the eval index applied
+    (for a held-out run, the copy of the index without those topics)."""
     s = (base or Settings()).with_overrides(**opts.overrides())
     index_dir = opts.index_dir or default_index_dir(s, opts)
+    if opts.hold_out:
+        index_dir = held_out_index_dir(index_dir, opts.hold_out, opts.hold_out_seed)
     return s.with_overrides(**{"paths.index_dir": str(index_dir)})
+
+
+# ------------------------------------------------------------------------------ held-out index
+HOLD_OUT_MARKER = "holdout.json"  # in the copy: which topics it lacks; "complete" once they are gone
+
+
+@contextmanager
+def _index_lock(folder: Path, *, shared: bool) -> Iterator[None]:
+    """The store's ingest lock of an index folder (``ingest.lock``, flock): held shared while the full
+    index is copied (no ingest writes meanwhile, and the full index gets no new file), exclusive
+    while articles are deleted from the copy."""
+    path = folder / "ingest.lock"
+    if shared and not path.exists():
+        yield
+        return
+    fd = os.open(path, os.O_RDONLY if shared else os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise IndexBusyError(f"another process is writing to {folder}; wait for it to finish") from None
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+def _fingerprint(index_dir: Path) -> list:
+    """Size and modification time of the catalog and its write-ahead log: every write to an index
+    changes them."""
+    files = [index_dir / "catalog.sqlite3", index_dir / "catalog.sqlite3-wal"]
+    return [[f.stat().st_size, f.stat().st_mtime_ns] for f in files if f.exists()]
+
+
+def _write_marker(copy: Path, info: dict) -> None:
+    tmp = copy / f".{HOLD_OUT_MARKER}.tmp"
+    tmp.write_text(json.dumps(info, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    tmp.replace(copy / HOLD_OUT_MARKER)
+
+
+def _copy_index(full: Path, copy: Path, info: dict, log: Log) -> None:
+    """Copy the folder under a temporary name, then rename it: a folder at ``copy`` is always whole."""
+    log(f"copying the index {full} to {copy} ...")
+    tmp = Path(tempfile.mkdtemp(prefix=f".{copy.name}.partial-", dir=copy.parent))
+    try:
+        with _index_lock(full, shared=True):
+            shutil.copytree(full, tmp, dirs_exist_ok=True, ignore=shutil.ignore_patterns("ingest.lock", HOLD_OUT_MARKER))
+        _write_marker(tmp, {**info, "complete": False})
+        try:
+            tmp.rename(copy)
+        except OSError:
+            if not copy.is_dir():
+                raise
+            log(f"  another run made {copy} meanwhile: using that one")
+            shutil.rmtree(tmp)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def _delete_held_out(store, held: HeldOut) -> tuple[list[str], list[str]]:
+    """Delete the held-out articles from the store: found in the catalog by a source key naming a
+    held-out record (``...#xquad-012``) or by a held-out record's title. The same chunk ids leave
+    the catalog and Chroma; (article ids, chunk ids)."""
+    ids, titles = held.record_ids, {r["title"] for r in held.records}
+    doomed = [
+        a["article_id"] for a in store.catalog.articles()
+        if a["title"] in titles or any("#" in k and k.rpartition("#")[2] in ids for k in (a["sources"] or "").split("\n"))
+    ]
+    store.catalog.set_meta("dirty", "1")  # a crash between the two deletes leaves Chroma orphans: reconciled later
+    chunk_ids = [cid for aid in doomed for cid in store.catalog.delete_article(aid)]
+    store.dense.delete(chunk_ids)
+    store.reconcile()  # also finishes a deletion that an earlier run did not
+    store.catalog.set_meta("dirty", "0")
+    return doomed, chunk_ids
+
+
+def _check_held_out_gone(store, held: HeldOut, chunk_ids: list[str]) -> None:
+    """Search the catalog for every held-out paragraph (its title and first words): no hit may be a
+    chunk of it; and none of the deleted chunk ids may be left in the catalog or in Chroma."""
+    titles = {r["title"] for r in held.records}
+    found: list[str] = []
+    for r in held.records:
+        text = " ".join(r["text"].split())
+        hits = store.catalog.search(" ".join([r["title"], *r["text"].split()[:30]]), 10)
+        for c in store.catalog.chunks(cid for cid, _ in hits).values():
+            body = " ".join(c.text.split())
+            if c.meta.get("title") in titles or (len(body) >= 40 and body in text):
+                found.append(f"{r['id']}: chunk {c.id} of article {c.article_id}")
+    found += [f"catalog chunk {cid}" for cid in store.catalog.chunks(chunk_ids)]
+    found += [f"Chroma chunk {cid}" for cid in sorted(store.dense.ids() & set(chunk_ids))]
+    if found:
+        raise AssertionError(f"held-out articles are still in {store.index_dir}: {'; '.join(found[:5])}")
+
+
+def prepare_held_out_index(full: Path, copy: Path, held: HeldOut, settings: Settings, *, embedder=None,
+                           remake: bool = False, log: Log = lambda _m: None) -> dict:
+    """Make the index of a held-out run at ``copy``: the full index's folder copied, the held-out
+    topics' articles deleted from the copy through the store, and checked gone. Nothing is embedded;
+    the full index is only read. Returns what ``copy/holdout.json`` records (plus ``reused``).
+
+    A complete copy with the same topics is reused while the full index is unchanged; ``remake``
+    (``--rebuild``) copies again. A copy whose deletion was interrupted is finished.
+    """
+    full, copy = Path(full).resolve(), Path(copy).resolve()
+    if settings.store.chroma_url:
+        raise ConfigError("--hold-out copies the index folder, which cannot copy a Chroma server's collection; "
+                          "unset store.chroma_url for held-out runs")
+    if not (full / "catalog.sqlite3").is_file():
+        raise ConfigError(f"no index at {full} to copy for the held-out run")
+    info = {**held.to_dict(), "full_index_dir": str(full), "full_index_fingerprint": _fingerprint(full)}
+    marker = copy / HOLD_OUT_MARKER
+    if copy.exists() and not marker.is_file():
+        raise ConfigError(f"{copy} exists but was not made by a held-out run; move it away or delete it")
+    if marker.is_file():
+        old = json.loads(marker.read_text(encoding="utf-8"))
+        if old.get("records") != info["records"]:
+            raise ConfigError(f"{copy} lacks other records than this run would leave out; delete it to make it again")
+        if old.get("complete") and not remake and old.get("full_index_fingerprint") == info["full_index_fingerprint"]:
+            log(f"reusing the held-out index {copy} ({len(old['articles_removed'])} articles removed)")
+            return {**old, "reused": True}
+        if old.get("complete"):
+            log(f"{'--rebuild' if remake else 'the full index changed'}: making the held-out index again")
+            shutil.rmtree(copy)
+    if not copy.exists():
+        _copy_index(full, copy, info, log)
+    store = open_store(settings.with_overrides(**{"paths.index_dir": str(copy)}), embedder=embedder)
+    try:
+        with _index_lock(copy, shared=False):
+            articles, chunk_ids = _delete_held_out(store, held)
+            _check_held_out_gone(store, held, chunk_ids)
+    finally:
+        store.close()
+    info.update(complete=True, articles_removed=articles, chunks_removed=len(chunk_ids),
+                date=dt.datetime.now().astimezone().isoformat(timespec="seconds"))
+    _write_marker(copy, info)
+    log(f"  removed {len(articles)} articles ({len(chunk_ids)} chunks) of {len(held.topics)} held-out topics")
+    return {**info, "reused": False}
+
+
+def held_out_index(opts: EvalOptions, settings: Settings | None = None, *, embedder=None,
+                   log: Log = lambda _m: None) -> tuple[HeldOut, dict]:
+    """The held-out topics of a ``hold_out`` run and its index (``prepare_held_out_index``). When the
+    set's full index does not exist yet it is built first, once (that one ingest embeds)."""
+    s = eval_settings(settings, opts)
+    held = datasets.held_out_topics(opts.set, opts.hold_out, opts.hold_out_seed)
+    full = _full_index_dir(s, opts)
+    if not (full / "catalog.sqlite3").is_file():
+        log(f"no full {opts.set} index at {full} yet: building it first ...")
+        full_set = datasets.load_set(opts.set, full, distractors=opts.distractors)
+        full_store = open_store(s.with_overrides(**{"paths.index_dir": str(full)}), embedder=embedder)
+        try:
+            report = full_store.ingest(full_set.corpus)
+        finally:
+            full_store.close()
+        log(f"  {report.summary()}")
+        if report.failed:
+            raise ConfigError(f"the {opts.set} corpus did not ingest cleanly: {report.failed[0][0]}: {report.failed[0][1]}")
+    info = prepare_held_out_index(full, Path(s.paths.index_dir), held, s, embedder=embedder, remake=opts.rebuild, log=log)
+    return held, info
 
 
 def _retrieval_phase(questions: list[EvalQuestion], golds: dict[str, Gold], pairs: dict[str, str], store, mode: str,
@@ -122,8 +306,9 @@ def _retrieval_phase(questions: list[EvalQuestion], golds: dict[str, Gold], pair
 
 
 def _answer_phase(questions: list[EvalQuestion], golds: dict[str, Gold], rows: list[dict], assistant: Assistant,
-                  k: int | None, log: Log) -> dict:
-    """Ask every question; adds an ``answer`` row to each question row and returns the metrics."""
+                  k: int | None, log: Log, *, held_out: bool = False) -> dict:
+    """Ask every question; adds an ``answer`` row to each question row and returns the metrics
+    (with ``held_out`` the numbers of a held-out run too)."""
     for i, (q, row) in enumerate(zip(questions, rows), 1):
         history = [Turn(question=a, answer=b) for a, b in q.history]
         t0 = time.perf_counter()
@@ -142,6 +327,8 @@ def _answer_phase(questions: list[EvalQuestion], golds: dict[str, Gold], rows: l
     metrics = answer_metrics(arows)
     metrics["by_kind"] = answer_breakdown(arows, "kind")
     metrics["by_language"] = answer_breakdown(arows, "language_q")
+    if held_out:
+        metrics["held_out"] = held_out_metrics(arows)
     metrics["prompt_ids"] = sorted({r["prompt_id"] for r in arows if r.get("prompt_id")})
     metrics["models"] = sorted({r["model"] for r in arows if r.get("model")})
     return metrics
@@ -170,12 +357,23 @@ def run_eval(
         raise ConfigError("invalid setting: " + " ".join(str(e).split())) from e
     if opts.limit is not None and opts.limit < 1:
         raise ConfigError(f"limit must be at least 1, got {opts.limit}")
-    eval_set = datasets.load_set(opts.set, Path(s.paths.index_dir), distractors=opts.distractors, questions=opts.questions)
-    questions = datasets.select(eval_set.questions, opts.limit)
+    if opts.hold_out < 0:
+        raise ConfigError(f"hold_out must be at least 0, got {opts.hold_out}")
+    if store is None and assistant is not None:
+        store = assistant.store
+    held, hold_info = None, None
+    if opts.hold_out:
+        if store is not None and Path(store.index_dir).resolve() != Path(s.paths.index_dir).resolve():
+            raise ConfigError(f"a held-out run asks over {s.paths.index_dir}, but the store given is at {store.index_dir}")
+        held, hold_info = held_out_index(opts, settings, embedder=store.embedder if store else None, log=log)
+    eval_set = datasets.load_set(opts.set, Path(s.paths.index_dir), distractors=opts.distractors, questions=opts.questions,
+                                 held_out=held)
+    questions = datasets.select(eval_set.questions, opts.limit, by_answerable=held is not None)
     if store is None:
-        store = assistant.store if assistant is not None else open_store(s)
+        store = open_store(s)
     log(f"ingesting the {opts.set} corpus into {s.paths.index_dir} ...")
-    ingest = store.ingest(eval_set.corpus, rebuild=opts.rebuild)
+    # A held-out index is never rebuilt by embedding: --rebuild made the copy again instead.
+    ingest = store.ingest(eval_set.corpus, rebuild=opts.rebuild and held is None)
     log(f"  {ingest.summary()}")
     if ingest.failed:
         raise ConfigError(f"the {opts.set} corpus did not ingest cleanly: {ingest.failed[0][0]}: {ingest.failed[0][1]}")
@@ -188,14 +386,15 @@ def run_eval(
     describe: dict = {}
     if not opts.retrieval_only:
         assistant = assistant or Assistant(s, store=store)
-        answers = _answer_phase(questions, golds, rows, assistant, opts.k, log)
+        answers = _answer_phase(questions, golds, rows, assistant, opts.k, log, held_out=held is not None)
         try:
             describe = assistant.describe()  # after the answers: the prompt ids are known once the chain is built
         except Exception as e:  # describe is informative only; a broken one must not sink the run
             describe = {"error": f"{type(e).__name__}: {e}"}
 
     label = "retrieval" if opts.retrieval_only else _slug(s.llm.model)
-    run_id = "-".join(x for x in (started.strftime("%Y%m%d-%H%M%S"), opts.set, s.retrieval.mode, label,
+    set_name = f"{opts.set}-holdout{opts.hold_out}" if held else opts.set
+    run_id = "-".join(x for x in (started.strftime("%Y%m%d-%H%M%S"), set_name, s.retrieval.mode, label,
                                   _slug(opts.label) if opts.label else "") if x)
     stats = store.stats()
     return {
@@ -214,6 +413,7 @@ def run_eval(
                 "notes": eval_set.notes, "articles": stats.get("articles"), "chunks": stats.get("chunks"),
                 "index_dir": str(s.paths.index_dir), "ingest": ingest.summary(),
             },
+            "hold_out": None if hold_info is None else {k: v for k, v in hold_info.items() if k != "complete"},
             "models": {
                 "embedding": getattr(store.embedder, "name", s.embedding.model),
                 "llm": None if answers is None else (answers["models"] or [s.llm.model]),
@@ -230,4 +430,7 @@ def run_eval(
     }
 
 
-__all__ = ["EvalOptions", "default_index_dir", "eval_settings", "run_eval"]
+__all__ = [
+    "EvalOptions", "default_index_dir", "eval_settings", "held_out_index", "held_out_index_dir", "prepare_held_out_index",
+    "run_eval",
+]

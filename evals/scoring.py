@@ -20,7 +20,7 @@ from .metrics import (
     timing_stats,
 )
 
-VERDICTS = ("supported", "unsupported", "uncited")
+VERDICTS = ("supported", "contradicted", "not_found")  # assistant.types.Verdict
 
 
 def score_answer(q: EvalQuestion, answer: Answer, gold: Gold) -> dict:
@@ -133,6 +133,35 @@ def answer_breakdown(rows: list[dict], key: str) -> dict:
     return out
 
 
+def _held_out_counts(rows: list[dict]) -> dict:
+    held = [r for r in rows if not r["answerable"]]
+    ans = [r for r in rows if r["answerable"]]
+    return {
+        "held_out": len(held),
+        "refused": sum(r["abstained"] for r in held),
+        "refusal_rate": mean(r["abstained"] for r in held),
+        "answerable": len(ans),
+        "false_abstentions": sum(r["abstained"] for r in ans),
+        "false_abstention_rate": mean(r["abstained"] for r in ans),
+        "gold_answers": sum(r["facts_all"] for r in ans),
+        "gold_answer_rate": mean(r["facts_all"] for r in ans),
+    }
+
+
+def held_out_metrics(rows: list[dict]) -> dict:
+    """The numbers of a held-out run, overall and per question language: held-out questions refused
+    (``refused`` of ``held_out``), false abstentions on answerable ones, and answers to answerable
+    ones that contain a gold answer (``gold_answers``: every gold fact, in one of its spellings; an
+    abstention contains none). Rows with an error are left out (``errors`` counts them)."""
+    ok = [r for r in rows if not r.get("error_kind")]
+    languages = sorted({r["language_q"] for r in ok})
+    return {
+        **_held_out_counts(ok),
+        "errors": len(rows) - len(ok),
+        "by_language": {lang: _held_out_counts([r for r in ok if r["language_q"] == lang]) for lang in languages},
+    }
+
+
 def retrieval_breakdown(rows: list[dict], key: str) -> dict:
     """Ranking metrics per value of ``key`` (e.g. per language pair) from rows with a ``rank``."""
     groups: dict[str, list[int | None]] = {}
@@ -141,4 +170,4 @@ def retrieval_breakdown(rows: list[dict], key: str) -> dict:
     return {name: ranking_metrics(ranks) for name, ranks in sorted(groups.items())}
 
 
-__all__ = ["score_answer", "answer_metrics", "answer_breakdown", "retrieval_breakdown"]
+__all__ = ["score_answer", "answer_metrics", "answer_breakdown", "held_out_metrics", "retrieval_breakdown"]

@@ -167,7 +167,8 @@ def copy_passage_one(messages) -> str:
 
 def test_answer_runs_with_the_real_assistant_and_a_scripted_model(hash_store, tmp_path):
     """The whole answer path without models: our Assistant, the hashing store, a scripted chat model."""
-    settings = make_settings(tmp_path / "index", **{"embedding.model": "hash-256", "answering.min_relevance": 0.0})
+    settings = make_settings(tmp_path / "index", **{"embedding.model": "hash-256", "answering.min_relevance": 0.0,
+                                                 "answering.min_support_similarity": 0.0})
     assistant = Assistant(settings, store=hash_store, llm=ScriptedChatModel([copy_passage_one]))
     res = run_eval(EvalOptions(limit=5, index_dir=tmp_path / "index"), settings, store=hash_store, assistant=assistant)
     a = res["answers"]
@@ -187,7 +188,7 @@ def test_answer_runs_with_the_real_assistant_and_a_scripted_model(hash_store, tm
     assert a["dangling_markers"] == 4 and a["citation_validity"] == pytest.approx(1 / 5)
     # the copied German sentence answers the English questions in German: the detected language says so
     assert a["language_match_declared"] == 1.0 and a["language_match_detected"] == pytest.approx(3 / 5)
-    assert a["sentences"] == {"supported": 4, "unsupported": 0, "uncited": 0}
+    assert a["sentences"] == {"supported": 4, "contradicted": 0, "not_found": 0}
     assert a["abstention"]["precision"] == 1.0 and a["abstention"]["recall"] == 1.0
     assert a["cited_gold_rate"] == pytest.approx(1 / 4) and a["context_recall"] == pytest.approx(1 / 4)
     assert [p.split("@")[0] for p in a["prompt_ids"]] == ["answer.default.de", "answer.default.en"]
