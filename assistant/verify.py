@@ -31,6 +31,7 @@ import numpy as np
 from vectorstore.embedder import Embedder
 from vectorstore.text import (
     MONTHS,
+    STOPWORDS,
     WEEKDAYS,
     WORD,
     content_words,
@@ -210,8 +211,8 @@ def _content(text: str) -> list[str]:
     return [w for w in content_words(text, min_len=3) if w.lower() not in _NO_CONTENT]
 
 
-#: A claim of at most this many content words is a fragment, aligned together with its question.
-FRAGMENT_WORDS = 3
+#: A claim of at most this many words is a fragment ("Keir Starmer."), judged with its question.
+FRAGMENT_WORDS = 4
 
 
 _CLAUSE = re.compile(r"[:;–—]\s+|\s+(?=[“„\"])")
@@ -275,7 +276,7 @@ class Verifier:
         if not _content(text) and not numbers_outside_dates(text) and not date_mentions(text):
             return ClaimCheck(text, "not_found", reasons=("the sentence states nothing to check",))
 
-        fragment = question and len(_content(text)) <= FRAGMENT_WORDS
+        fragment = bool(question) and len(WORD.findall(text)) <= FRAGMENT_WORDS
         q = self.embedder.embed([f"{question} {text}" if fragment else text], "query")[0]
         candidates: list[Evidence] = []
         per_source: dict[int, list[Evidence]] = {}
@@ -333,7 +334,7 @@ class Verifier:
         # names
         required, others = _required_names(text)
         if fragment:  # a fragment answer is its names: every one must be there ("Olaf Scholz.")
-            required = [w for w in WORD.findall(text) if w[:1].isupper() and w.lower() not in _NO_CONTENT]
+            required = [w for w in WORD.findall(text) if w[:1].isupper() and w.lower() not in _NO_CONTENT | STOPWORDS]
             others = []
         ev_words = _Words(evidence_text + " " + header)
         src_words = _Words(src.text + " " + header)
@@ -360,7 +361,7 @@ class Verifier:
             reasons.append(f"no sentence of the passage says this (best similarity {best.similarity:.2f} < {self.min_similarity})")
         entail = None
         if verdict == "supported" and self.entailment is not None:
-            entail = self.entailment(evidence_text, text)
+            entail = self.entailment(evidence_text, f"{question} — {text}" if fragment else text)
             if entail is not None and entail < self.min_entailment:
                 verdict = "not_found"
                 reasons.append(f"the model does not read the claim in the evidence (P(yes) {entail:.2f})")
