@@ -13,6 +13,7 @@ Results go to ``evals/results/`` of the checkout the current folder is in, else 
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from pathlib import Path
 
@@ -38,7 +39,11 @@ def default_out_dir(cwd: Path | None = None) -> Path:
 def build_parser(prog: str = "assistant eval") -> argparse.ArgumentParser:
     """The flags of ``assistant eval`` and ``python -m evals``."""
     out = default_out_dir()
-    p = argparse.ArgumentParser(prog=prog, description="Evaluate retrieval and answers on a question set.")
+    p = argparse.ArgumentParser(
+        prog=prog, description="Evaluate retrieval and answers on a question set.",
+        epilog="Also: `checker` (the verifier on evals/sets/checker.jsonl), `hostile` (injected articles) and "
+        "`conversations` (multi-turn dialogues), each with its own --help.",
+    )
     p.add_argument("--set", default="seed", choices=SETS, help="question set (default: seed)")
     p.add_argument("--questions", type=Path, help="a seed-format JSONL file instead of evals/seed.jsonl")
     p.add_argument("--mode", choices=["dense", "lexical", "hybrid"], help="retrieval mode (default: configured)")
@@ -90,10 +95,18 @@ def _options(args: argparse.Namespace) -> EvalOptions:
     )
 
 
+#: ``assistant eval checker|hostile|conversations …``: the sets with runners of their own.
+SET_COMMANDS = ("checker", "hostile", "conversations")
+
+
 def main(argv: list[str] | None = None, prog: str = "assistant eval") -> int:
     """Entry point of ``assistant eval`` and ``python -m evals`` (``prog`` names it in --help).
     Returns the exit code: 0 done, 1 an error (one line on stderr), 2 bad flags."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] and argv[0] in SET_COMMANDS:
+        # The checker set, hostile articles and conversations have runners of their own.
+        module = importlib.import_module(f"evals.{argv[0]}")
+        return module.main(argv[1:], prog=f"{prog} {argv[0]}")
     args = build_parser(prog).parse_args(argv)
     try:
         if args.compare:

@@ -195,3 +195,13 @@ def test_answer_runs_with_the_real_assistant_and_a_scripted_model(hash_store, tm
     paths = report.write_outputs(res, tmp_path / "out")
     md = paths["markdown"].read_text(encoding="utf-8")
     assert "## Answers" in md and "| dangling markers | 4 |" in md and "| citations valid | 0.200 |" in md
+
+
+def test_the_sets_with_runners_of_their_own_are_reached_through_assistant_eval(capsys):
+    from evals import cli
+
+    for name in cli.SET_COMMANDS:
+        with pytest.raises(SystemExit) as done:
+            cli.main([name, "--help"])
+        assert done.value.code == 0
+        assert f"assistant eval {name}" in capsys.readouterr().out
