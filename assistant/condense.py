@@ -15,7 +15,7 @@ import time
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.runnables import Runnable
 
-from vectorstore.text import WORD, content_words
+from vectorstore.text import WORD, content_words, fold, names
 
 from .errors import LLMUnavailableError
 from .prompts import Prompt
@@ -50,8 +50,12 @@ def clean_standalone(text: str) -> str:
 
 def is_rewrite(standalone: str, question: str, turns: tuple[Turn, ...] | list[Turn]) -> bool:
     """A usable rewrite is a question, not much longer than needed, that is not just the follow-up
-    again: it must bring in at least one word from the conversation."""
+    again: it must bring in at least one word from the conversation, and keep every name the
+    follow-up asks about ("Und wer war aus Finnland dabei?" must still be about Finland)."""
     if not standalone or not standalone.endswith("?") or len(standalone) > 3 * len(question) + 200:
+        return False
+    kept = fold(standalone)
+    if any(fold(n)[:5] not in kept for n in names(question)):
         return False
 
     def words(t: str) -> set[str]:

@@ -168,6 +168,8 @@ def test_condense_output_is_cleaned_or_replaced(store):
     assert is_rewrite("Was sagte Selenskyj zu Trumps Schutz für die Ukraine?", "Und was sagte Selenskyj dazu?", turns)
     assert not is_rewrite("Und was sagte Selenskyj dazu?", "Und was sagte Selenskyj dazu?", turns)  # an echo
     assert not is_rewrite("Selenskyj sagte, er sei dankbar.", "Und was sagte Selenskyj dazu?", turns)  # an answer
+    # a rewrite that drops what the follow-up asks about
+    assert not is_rewrite("Wen empfing Trump am Montag im Weißen Haus?", "Und wer war aus Finnland dabei?", turns)
     # an echo falls back to the previous question plus the follow-up for retrieval
     a, _ = make(store, ["Letzte Frage: Und was sagte Selenskyj dazu?", "Selenskyj dankte Trump [1]."])
     ans = a.ask("Und was sagte Selenskyj dazu?", turns)

@@ -64,7 +64,7 @@ def test_a_dangling_marker_and_a_citation_off_the_gold():
     # the model was shown one passage and cited [4]; the checked text no longer has the marker
     a = answer("Keir Starmer [1]. Auch Macron kam.", raw_text="Keir Starmer [1]. Auch Macron kam [4].",
                citations=[citation(1, "a2", 0, other)],
-               sentences=[SentenceCheck("Keir Starmer.", (1,), "unsupported"), SentenceCheck("Auch Macron kam.", (), "uncited")],
+               sentences=[SentenceCheck("Keir Starmer.", (1,), "not_found"), SentenceCheck("Auch Macron kam.", (), "contradicted")],
                passages=[hit("a2", 0, other)])
     row = score_answer(STARMER, a, GOLD)
     assert row["dangling"] == [4] and row["citations_valid"] is False and row["markers"] == 2
@@ -115,9 +115,9 @@ def test_answer_metrics_aggregate():
                   sentences=[SentenceCheck("Keir Starmer.", (1,), "supported")], passages=[hit()],
                   timings={"first_token_s": 1.0, "total_s": 3.0})
     dangling = answer("Keir Starmer [1].", raw_text="Keir Starmer [1][2].", citations=[citation(1)], passages=[hit()],
-                      sentences=[SentenceCheck("Keir Starmer.", (), "uncited")], timings={"first_token_s": 2.0, "total_s": 5.0})
+                      sentences=[SentenceCheck("Keir Starmer.", (), "contradicted")], timings={"first_token_s": 2.0, "total_s": 5.0})
     refused = answer(REFUSAL["de"], abstained=True, timings={"total_s": 0.2})
-    invented = answer("Etwa 2 Prozent.", sentences=[SentenceCheck("Etwa 2 Prozent.", (), "unsupported")],
+    invented = answer("Etwa 2 Prozent.", sentences=[SentenceCheck("Etwa 2 Prozent.", (), "not_found")],
                       timings={"first_token_s": 3.0, "total_s": 4.0})
     rows = rows_for((STARMER, good, GOLD), (STARMER, dangling, GOLD), (STARMER, refused, GOLD),
                     (INFLATION, refused, Gold()), (INFLATION, invented, Gold()))
@@ -130,7 +130,7 @@ def test_answer_metrics_aggregate():
     assert m["abstention"]["precision"] == 0.5 and m["abstention"]["recall"] == 0.5
     assert m["citation_validity"] == pytest.approx(2 / 3)  # of the 3 answers the model wrote, 'dangling' is not
     assert m["dangling_markers"] == 1
-    assert m["sentences"] == {"supported": 1, "unsupported": 1, "uncited": 1}
+    assert m["sentences"] == {"supported": 1, "contradicted": 1, "not_found": 1}
     assert m["sentence_support_rate"] == pytest.approx(1 / 3)
     assert m["abstained_before_model"] == 2  # the two refusals carry no model text
     assert m["cited_gold_rate"] == 1.0  # of the two cited answers to answerable questions, both cite the gold
