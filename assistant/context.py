@@ -32,18 +32,24 @@ class ContextBuilder:
 
     def __call__(self, retrieved: Retrieved) -> Context:
         chosen = retrieved.hits[: self.passages]
-        scores = self.sentence_scores(retrieved.condensed.search_text, chosen)
+        condensed = retrieved.condensed
+        merged = condensed.search_text != condensed.query.text and condensed.search_text.endswith(condensed.query.text)
+        # A follow-up searched together with the question before it (the fallback) keeps the
+        # sentences about its own subject; otherwise the question as searched decides.
+        questions = [condensed.query.text] if merged else [condensed.search_text]
+        scores = self.sentence_scores(questions, chosen)
         passages = [trim_passage(h, sc, self.passage_max_tokens) for h, sc in zip(chosen, scores)]
         return Context(retrieved, passages, format_context(passages))
 
-    def sentence_scores(self, question: str, hits: list[Hit]) -> list[list[float]]:
-        """Similarity of each sentence of each over-long passage to the question, in one batch."""
+    def sentence_scores(self, questions: list[str], hits: list[Hit]) -> list[list[float]]:
+        """Similarity of each sentence of each over-long passage to the closest of the questions, in
+        one batch."""
         spans = [sentence_spans(h.text) if count_tokens(h.text) > self.passage_max_tokens else [] for h in hits]
         texts = [h.text[s.start : s.end] for h, sp in zip(hits, spans) for s in sp]
         if not texts:
             return [[] for _ in hits]
-        q = self.embedder.embed([question], "query")[0]
-        sims = (self.embedder.embed(texts, "passage") @ q).tolist()
+        q = self.embedder.embed(questions, "query")
+        sims = (self.embedder.embed(texts, "passage") @ q.T).max(axis=1).tolist()
         out, i = [], 0
         for sp in spans:
             out.append(sims[i : i + len(sp)])
