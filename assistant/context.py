@@ -13,7 +13,7 @@ from dataclasses import replace
 
 from vectorstore.chunker import count_tokens
 from vectorstore.embedder import Embedder
-from vectorstore.text import sentence_spans
+from vectorstore.text import names, sentence_spans
 from vectorstore.types import Hit
 
 from .safety import neutralize
@@ -34,9 +34,11 @@ class ContextBuilder:
         chosen = retrieved.hits[: self.passages]
         condensed = retrieved.condensed
         merged = condensed.search_text != condensed.query.text and condensed.search_text.endswith(condensed.query.text)
-        # A follow-up searched together with the question before it (the fallback) keeps the
-        # sentences about its own subject; otherwise the question as searched decides.
-        questions = [condensed.query.text] if merged else [condensed.search_text]
+        # A follow-up that names its own subject ("Und was sagte Selenskyj dazu?"), searched together
+        # with the question before it (the fallback), keeps the sentences about that subject; one
+        # that names nothing ("Und wer hat das gesagt?") is trimmed by the question as searched.
+        own = merged and bool(names(condensed.query.text))
+        questions = [condensed.query.text] if own else [condensed.search_text]
         scores = self.sentence_scores(questions, chosen)
         passages = [trim_passage(h, sc, self.passage_max_tokens) for h, sc in zip(chosen, scores)]
         return Context(retrieved, passages, format_context(passages))
