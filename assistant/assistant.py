@@ -13,6 +13,7 @@ fixed refusal phrase of the question's language (``types.REFUSAL``).
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 
@@ -24,6 +25,7 @@ from vectorstore.text import parse_markers, split_sentences, strip_markers
 from .chain import LANGUAGES, AnswerChain
 from .citations import sources_of
 from .errors import AssistantError, EmptyIndexError, LLMUnavailableError
+from .evidence import AnswerStream
 from .llm import ChatModel, make_chat_model
 from .prompts import load_prompt
 from .settings import Settings
@@ -172,12 +174,15 @@ class Assistant:
         raw = ""
         try:
             for attempt in range(2):
-                raw = ""
+                raw = shown = ""
+                answer_text = AnswerStream() if self.chain.evidence_first else None
                 for piece in self.chain.generate.stream(context, nudge=attempt > 0):
-                    if not raw:
-                        timings.setdefault("first_token_s", time.perf_counter() - t0)
                     raw += piece
-                    yield StreamEvent("token", text=raw)
+                    text = answer_text.feed(piece) if answer_text else raw
+                    if text and text != shown:
+                        timings.setdefault("first_token_s", time.perf_counter() - t0)
+                        shown = text
+                        yield StreamEvent("token", text=text)
                 checked: Checked = self.chain.check(raw, context)
                 if checked.abstained or not _wrong_language(checked.text, lang):
                     break
@@ -196,8 +201,15 @@ class Assistant:
         ))
 
 
+_QUOTED = re.compile(r"„[^“”]*[“”]|“[^”]*”|\"[^\"]*\"")
+
+
 def _wrong_language(text: str, lang: str) -> bool:
-    """Whether the answer is clearly in the other language (names alone score about 0.6)."""
+    """Whether the answer is clearly in the other language (names alone score about 0.6). Quoted
+    passage sentences are the article's own words and do not count."""
+    text = _QUOTED.sub(" ", text)
+    if not text.strip(" .[]0123456789:"):
+        return False
     de, en = language_scores(text)
     other, same = (en, de) if lang == "de" else (de, en)
     return other >= 0.8 and other > same

@@ -17,12 +17,13 @@ from vectorstore import Store
 from .citations import check_answer
 from .condense import CONDENSE_MAX_TOKENS, Condenser
 from .context import ContextBuilder
+from .evidence import is_evidence_first, parse_reply
 from .generate import Generator
 from .llm import ChatModel, langchain_chat
 from .prompts import load_prompt
 from .retrieve import Retriever
 from .settings import Settings
-from .types import Checked, Context, Query
+from .types import REFUSAL, Checked, Context, EvidenceSentence, Query
 from .verify import ModelJudge, Verifier
 
 LANGUAGES = ("de", "en")
@@ -39,8 +40,11 @@ class AnswerChain:
         condense_model = langchain_chat(llm, max_tokens=CONDENSE_MAX_TOKENS, temperature=0.0)
         self.condense = Condenser(condense_model, condense_prompts, a.history_turns)
         self.retrieve = Retriever(store, settings.retrieval.k)
-        self.build_context = ContextBuilder(store.embedder, a.context_passages, a.passage_max_tokens)
-        self.generate = Generator(answer_model, self.answer_prompts)
+        self.evidence_first = is_evidence_first(a.prompt_variant)
+        self.build_context = ContextBuilder(
+            store.embedder, a.context_passages, a.passage_max_tokens, numbered=self.evidence_first
+        )
+        self.generate = Generator(answer_model, self.answer_prompts, evidence_first=self.evidence_first)
         judge = ModelJudge(llm, load_prompt("verify", "en", prompts_dir=a.prompts_dir)) if a.verify_with_model else None
         self.verifier = Verifier(
             store.embedder, min_similarity=a.min_support_similarity, entailment=judge, min_entailment=a.min_entailment
@@ -50,8 +54,27 @@ class AnswerChain:
         )
 
     def check(self, raw: str, context: Context) -> Checked:
+        """The model's text as a checked answer. An evidence-first reply that chose no sentence is the
+        abstention, decided by the model before it wrote anything; otherwise its answer is checked,
+        sentences without a marker first against the passages of the evidence it chose."""
         condensed = context.retrieved.condensed
-        return check_answer(raw, context.passages, condensed.query.language, self.verifier, question=condensed.search_text)
+        lang = condensed.query.language
+        evidence: tuple[EvidenceSentence, ...] = ()
+        notes = []
+        if self.evidence_first:
+            reply = parse_reply(raw, list(context.sentences))
+            if reply.abstains:
+                why = "the model found no sentence in the passages that answers the question"
+                return Checked(REFUSAL[lang], [], [], False, True, [why])
+            if not reply.well_formed:
+                notes.append("the reply was not the evidence-first JSON asked for; its text was checked as it is")
+            raw, evidence = reply.answer, reply.evidence
+        checked = check_answer(
+            raw, context.passages, lang, self.verifier, question=condensed.search_text,
+            evidence_passages=sorted({e.passage for e in evidence}),
+        )
+        checked.notes[:0] = notes
+        return checked
 
     def prompt_id(self, lang: str) -> str:
         return self.answer_prompts[lang].id

@@ -7,8 +7,10 @@ it cites (``assistant.verify``: supported, contradicted or not found, with evide
   that one (small models copy the fact right and the number wrong).
 - A sentence without a marker gets one only when a passage supports it.
 - A sentence with a link that is not the address of a shown article is dropped.
-- A contradicted sentence is dropped: the user sees what the passage says, never its opposite. So
-  is a sentence without a marker that no passage supports, and a bare "Yes."/"Nein.".
+- A contradicted sentence is replaced by the passage sentence that contradicts it, quoted word for
+  word, when that sentence is about the same matter (else it is dropped): the user sees what the
+  passage says, never its opposite. A sentence without a marker that no
+  passage supports is dropped, and so is a bare "Yes."/"Nein.".
 - A cited sentence that no passage states is kept, marked ``not_found``: it never wears the
   supported badge and does not count as support.
 - No supported sentence at all: the answer is the fixed refusal phrase of the question's language.
@@ -18,7 +20,7 @@ from __future__ import annotations
 
 import re
 
-from vectorstore.text import MARKER, MARKER_WITH_SPACE, marker_numbers, split_sentences
+from vectorstore.text import MARKER, MARKER_WITH_SPACE, fold, marker_numbers, names, split_sentences
 from vectorstore.types import Hit
 
 from .safety import neutralize
@@ -49,14 +51,38 @@ def is_refusal(text: str) -> bool:
     return any(t.startswith(r.rstrip(".")) for r in REFUSAL.values()) or any(p.search(t) for p in _REFUSAL_PATTERNS)
 
 
+QUOTE = {"de": "Im Artikel heißt es: „{}“", "en": "The article says: “{}”"}
+
+
+def quote_evidence(sentence: str, language: str) -> str:
+    """A passage sentence given word for word: what the user sees instead of a claim the passage
+    contradicts (a yes/no question answered the wrong way round, a garbled polarity)."""
+    text = " ".join(sentence.split()).strip().strip("„“”\"»«").rstrip(".!?;:")
+    return QUOTE.get(language, QUOTE["en"]).format(text) + "."
+
+
+def _same_matter(claim: str, check: ClaimCheck, verifier: Verifier) -> bool:
+    """Whether the contradicting sentence is about what the claim is about (nearly as similar as
+    support needs, most of the claim's names in it), so that quoting it answers the question instead
+    of changing the subject."""
+    evidence = fold(check.evidence[0].text)
+    found = [n for n in names(claim) if fold(n)[:5] in evidence]
+    return check.similarity >= verifier.min_similarity - 0.05 and 2 * len(found) >= len(names(claim))
+
+
 def sources_of(passages: list[Hit]) -> list[Source]:
     """What claims are checked against: the passages as the model saw them (sentences that address
     the model are masked and never count as evidence), with their header date and title."""
     return [Source(neutralize(h.text), h.title, h.date) for h in passages]
 
 
-def check_answer(raw: str, passages: list[Hit], language: str, verifier: Verifier, question: str = "") -> Checked:
-    """Turn the model's text into a checked answer (see module docstring)."""
+def check_answer(
+    raw: str, passages: list[Hit], language: str, verifier: Verifier, question: str = "",
+    evidence_passages: list[int] | None = None,
+) -> Checked:
+    """Turn the model's text into a checked answer (see module docstring). ``evidence_passages``:
+    the passages of the sentences an evidence-first reply chose, where a sentence without a marker is
+    looked for first."""
     notes: list[str] = []
     text = re.sub(r"^\s*(antwort|answer)\s*:\s*", "", raw.strip(), flags=re.IGNORECASE)
     sources = sources_of(passages)
@@ -82,7 +108,11 @@ def check_answer(raw: str, passages: list[Hit], language: str, verifier: Verifie
             else:
                 notes.append(f"removed citation [{n}]: it points at no passage")
         if not valid:
-            check = verifier.check(body, sources, everything, language=language, question=question)
+            check = None
+            if evidence_passages:
+                check = verifier.check(body, sources, evidence_passages, language=language, question=question)
+            if check is None or not check.supported:
+                check = verifier.check(body, sources, everything, language=language, question=question)
             if check.supported:
                 valid = [check.evidence[0].source]
                 notes.append(f"added citation [{valid[0]}] to an uncited sentence after checking it")
@@ -104,11 +134,21 @@ def check_answer(raw: str, passages: list[Hit], language: str, verifier: Verifie
         if not check.evidence:  # "Ja.", "Yes, he did." — nothing to check, nothing to show
             notes.append(f"dropped a sentence that states nothing to check: {body[:60]!r}")
             continue
-        if check.verdict == "contradicted":
+        if check.verdict == "contradicted" and not _same_matter(body, check, verifier):
             notes.append(
                 f"dropped a sentence the passage contradicts: {body[:60]!r} ({'; '.join(check.reasons)}; "
                 f"the passage says: {check.evidence[0].text[:120]!r})"
             )
+            continue
+        if check.verdict == "contradicted":
+            ev = check.evidence[0]
+            notes.append(
+                f"replaced a sentence the passage contradicts by what the passage says: {body[:60]!r} "
+                f"({'; '.join(check.reasons)})"
+            )
+            quote = quote_evidence(ev.text, language)
+            check = ClaimCheck(quote, "supported", (ev,), similarity=1.0)
+            kept.append((SentenceCheck(text=quote, citations=(ev.source,), verdict="supported", evidence=(ev.text,)), check))
             continue
         kept.append((SentenceCheck(
             text=body, citations=tuple(valid), verdict=check.verdict, missing=check.reasons,

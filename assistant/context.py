@@ -16,8 +16,8 @@ from vectorstore.embedder import Embedder
 from vectorstore.text import names, sentence_spans
 from vectorstore.types import Hit
 
-from .safety import neutralize
-from .types import Context, Retrieved
+from .safety import MARK, neutralize
+from .types import Context, EvidenceSentence, Retrieved
 
 TITLE_CHARS = 60
 
@@ -25,10 +25,11 @@ TITLE_CHARS = 60
 class ContextBuilder:
     """Retrieved -> Context."""
 
-    def __init__(self, embedder: Embedder, passages: int, passage_max_tokens: int):
+    def __init__(self, embedder: Embedder, passages: int, passage_max_tokens: int, *, numbered: bool = False):
         self.embedder = embedder
         self.passages = passages
         self.passage_max_tokens = passage_max_tokens
+        self.numbered = numbered  # show sentences one per line with ids, for evidence-first answers
 
     def __call__(self, retrieved: Retrieved) -> Context:
         chosen = retrieved.hits[: self.passages]
@@ -41,6 +42,9 @@ class ContextBuilder:
         questions = [condensed.query.text] if own else [condensed.search_text]
         scores = self.sentence_scores(questions, chosen)
         passages = [trim_passage(h, sc, self.passage_max_tokens) for h, sc in zip(chosen, scores)]
+        if self.numbered:
+            sentences = numbered_sentences(passages)
+            return Context(retrieved, passages, format_numbered(passages, sentences), tuple(sentences))
         return Context(retrieved, passages, format_context(passages))
 
     def sentence_scores(self, questions: list[str], hits: list[Hit]) -> list[list[float]]:
@@ -83,12 +87,36 @@ def trim_passage(hit: Hit, scores: list[float], max_tokens: int) -> Hit:
     return replace(hit, chunk=replace(c, text=text[s:e], start=c.start + s, end=c.start + e))
 
 
+def passage_head(n: int, h: Hit) -> str:
+    """``[n] (title, date)``, the title cut to ``TITLE_CHARS``."""
+    title = h.title if len(h.title) <= TITLE_CHARS else h.title[: TITLE_CHARS - 3].rsplit(" ", 1)[0] + " …"
+    return f"[{n}] ({title}{', ' + h.date if h.date else ''})"
+
+
 def format_context(passages: list[Hit]) -> str:
     """The numbered passages as the prompt shows them: ``[n] (title, date) text``; sentences that
     address the model are masked (``assistant.safety``)."""
-    lines = []
-    for i, h in enumerate(passages, 1):
-        title = h.title if len(h.title) <= TITLE_CHARS else h.title[: TITLE_CHARS - 3].rsplit(" ", 1)[0] + " …"
-        head = title + (f", {h.date}" if h.date else "")
-        lines.append(f"[{i}] ({head}) {neutralize(h.text)}")
-    return "\n\n".join(lines)
+    return "\n\n".join(f"{passage_head(i, h)} {neutralize(h.text)}" for i, h in enumerate(passages, 1))
+
+
+def numbered_sentences(passages: list[Hit]) -> list[EvidenceSentence]:
+    """Every sentence of every passage as the model is shown it; a masked sentence (one that
+    addresses the model) gets no id, so it cannot be chosen as evidence."""
+    out = []
+    for n, h in enumerate(passages, 1):
+        text = neutralize(h.text)
+        ids = (f"{n}.{m}" for m in range(1, 1000))
+        for span in sentence_spans(text):
+            sentence = " ".join(text[span.start : span.end].split())
+            if sentence and sentence != MARK:
+                out.append(EvidenceSentence(next(ids), n, sentence))
+    return out
+
+
+def format_numbered(passages: list[Hit], sentences: list[EvidenceSentence]) -> str:
+    """The evidence-first prompt's excerpts: ``[n] (title, date)``, then one ``n.m sentence`` a line."""
+    blocks = []
+    for n, h in enumerate(passages, 1):
+        lines = [passage_head(n, h)] + [f"{s.id} {s.text}" for s in sentences if s.passage == n]
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks)

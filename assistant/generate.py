@@ -1,6 +1,7 @@
 """Stage 4, generate: the prompt of the question's language (``prompts/answer.<variant>.<lang>.txt``)
 filled with the context and the question, streamed from the chat model as LCEL
-``prompt | model | StrOutputParser``."""
+``prompt | model | StrOutputParser``. An evidence-first variant binds the reply's JSON schema (the
+closed list of the context's sentence ids, ``assistant.evidence``) to the model for each question."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
 from langchain_core.runnables import Runnable
 
+from .evidence import reply_schema
 from .prompts import Prompt
 from .types import Context
 
@@ -32,11 +34,17 @@ def chat_template(p: Prompt) -> ChatPromptTemplate:
 class Generator:
     """Context -> the model's text, streamed piece by piece."""
 
-    def __init__(self, model: Runnable, prompts: dict[str, Prompt]):
+    def __init__(self, model: Runnable, prompts: dict[str, Prompt], *, evidence_first: bool = False):
         self.prompts = prompts
-        self._chains = {lang: chat_template(p) | model | StrOutputParser() for lang, p in prompts.items()}
+        self.model = model
+        self.evidence_first = evidence_first
+        self._templates = {lang: chat_template(p) for lang, p in prompts.items()}
 
     def stream(self, context: Context, *, nudge: bool = False) -> Iterator[str]:
         query = context.retrieved.condensed.query
         question = context.retrieved.condensed.search_text + (LANGUAGE_NUDGE[query.language] if nudge else "")
-        yield from self._chains[query.language].stream({"context": context.text, "question": question})
+        model = self.model
+        if self.evidence_first:
+            model = model.bind(json_schema=reply_schema(s.id for s in context.sentences))
+        chain = self._templates[query.language] | model | StrOutputParser()
+        yield from chain.stream({"context": context.text, "question": question})

@@ -23,7 +23,13 @@ Message = dict[str, str]  # {"role": "system"|"user"|"assistant", "content": "..
 class ChatModel(Protocol):
     name: str
 
-    def stream(self, messages: list[Message], *, max_tokens: int, temperature: float, stop: list[str] | None = None) -> Iterator[str]: ...
+    def stream(
+        self, messages: list[Message], *, max_tokens: int, temperature: float, stop: list[str] | None = None,
+        json_schema: dict | None = None,
+    ) -> Iterator[str]:
+        """Text pieces of the reply. ``json_schema``: the reply must be JSON of this schema (a grammar
+        locally, ``response_format`` on a server); a back end that cannot enforce it may ignore it."""
+        ...
 
 
 class LlamaCppChat:
@@ -72,13 +78,17 @@ class LlamaCppChat:
                 self._judge = _TokenJudge(llm)
             return self._judge(messages)
 
-    def stream(self, messages: list[Message], *, max_tokens: int, temperature: float, stop: list[str] | None = None) -> Iterator[str]:
+    def stream(
+        self, messages: list[Message], *, max_tokens: int, temperature: float, stop: list[str] | None = None,
+        json_schema: dict | None = None,
+    ) -> Iterator[str]:
         with self._lock:
             llm = self._load()
+            fmt = {"type": "json_object", "schema": json_schema} if json_schema else None
             try:
                 for part in llm.create_chat_completion(
                     messages=messages, max_tokens=max_tokens, temperature=temperature, top_p=1.0, stop=stop or None,
-                    stream=True, seed=0,
+                    stream=True, seed=0, response_format=fmt,
                 ):
                     delta = part["choices"][0].get("delta", {}).get("content")
                     if delta:
@@ -155,7 +165,10 @@ class OpenAICompatChat:
     with one line that names the server.
     """
 
-    def __init__(self, base_url: str, model: str, *, api_key: str | None = None, timeout_s: float = 120.0, retries: int = 2):
+    def __init__(
+        self, base_url: str, model: str, *, api_key: str | None = None, timeout_s: float = 120.0, retries: int = 2,
+        structured_output: bool = True,
+    ):
         if not base_url:
             raise ModelError("llm.base_url is required for the openai back end (e.g. http://localhost:11434/v1)")
         self.base_url = base_url.rstrip("/")
@@ -164,6 +177,7 @@ class OpenAICompatChat:
         self.api_key = api_key
         self.timeout_s = timeout_s
         self.retries = retries
+        self.structured_output = structured_output
         self._client = None
         self._lock = threading.Lock()
 
@@ -181,13 +195,20 @@ class OpenAICompatChat:
                 )
             return self._client
 
-    def stream(self, messages: list[Message], *, max_tokens: int, temperature: float, stop: list[str] | None = None) -> Iterator[str]:
+    def stream(
+        self, messages: list[Message], *, max_tokens: int, temperature: float, stop: list[str] | None = None,
+        json_schema: dict | None = None,
+    ) -> Iterator[str]:
         import openai
 
         request: dict[str, Any] = {"model": self.model, "messages": messages, "max_tokens": max_tokens,
                                    "temperature": temperature, "stream": True}
         if stop:
             request["stop"] = stop
+        if json_schema and self.structured_output:
+            request["response_format"] = {
+                "type": "json_schema", "json_schema": {"name": "reply", "schema": json_schema, "strict": True},
+            }
         where = self.base_url
         started = False
         try:
@@ -264,9 +285,14 @@ class ScriptedChatModel:
         self.replies = list(replies)
         self.name = name
         self.calls: list[list[Message]] = []
+        self.schemas: list[dict | None] = []
 
-    def stream(self, messages: list[Message], *, max_tokens: int, temperature: float, stop: list[str] | None = None) -> Iterator[str]:
+    def stream(
+        self, messages: list[Message], *, max_tokens: int, temperature: float, stop: list[str] | None = None,
+        json_schema: dict | None = None,
+    ) -> Iterator[str]:
         self.calls.append([dict(m) for m in messages])
+        self.schemas.append(json_schema)
         reply = self.replies[min(len(self.calls) - 1, len(self.replies) - 1)]
         if callable(reply):
             reply = reply(messages)
@@ -283,7 +309,7 @@ class FailingChatModel:
     def __init__(self, message: str = "LLM back end is down"):
         self.message = message
 
-    def stream(self, messages, *, max_tokens, temperature, stop=None) -> Iterator[str]:
+    def stream(self, messages, *, max_tokens, temperature, stop=None, json_schema=None) -> Iterator[str]:
         raise LLMUnavailableError(self.message)
         yield ""  # pragma: no cover
 
@@ -292,7 +318,10 @@ def make_chat_model(settings) -> ChatModel:
     """The chat model the settings describe."""
     s = settings.llm
     if s.backend == "openai":
-        return OpenAICompatChat(s.base_url or "", s.model, api_key=s.api_key, timeout_s=s.timeout_s, retries=s.retries)
+        return OpenAICompatChat(
+            s.base_url or "", s.model, api_key=s.api_key, timeout_s=s.timeout_s, retries=s.retries,
+            structured_output=s.structured_output,
+        )
     from .models import MODELS, ensure_gguf
 
     path = ensure_gguf(s.model, Path(settings.paths.cache_dir))
@@ -325,15 +354,18 @@ def langchain_chat(model: ChatModel, *, max_tokens: int, temperature: float):
         def _llm_type(self) -> str:
             return "newsqa-" + type(self.inner).__name__
 
-        def _stream(self, messages, stop=None, run_manager=None, **kwargs):
-            for piece in self.inner.stream(to_dicts(messages), max_tokens=self.max_tokens, temperature=self.temperature, stop=stop):
+        def _stream(self, messages, stop=None, run_manager=None, json_schema=None, **kwargs):
+            for piece in self.inner.stream(
+                to_dicts(messages), max_tokens=self.max_tokens, temperature=self.temperature, stop=stop,
+                **({"json_schema": json_schema} if json_schema else {}),
+            ):
                 chunk = ChatGenerationChunk(message=AIMessageChunk(content=piece))
                 if run_manager:
                     run_manager.on_llm_new_token(piece, chunk=chunk)
                 yield chunk
 
         def _generate(self, messages, stop=None, run_manager=None, **kwargs):
-            text = "".join(c.message.content for c in self._stream(messages, stop, run_manager))
+            text = "".join(c.message.content for c in self._stream(messages, stop, run_manager, **kwargs))
             return ChatResult(generations=[ChatGeneration(message=AIMessage(content=text))])
 
     return LangChainChat(inner=model, max_tokens=max_tokens, temperature=temperature)

@@ -36,6 +36,15 @@ def _variables(template: str) -> set[str]:
     return {field for _, field, _, _ in string.Formatter().parse(template) if field}
 
 
+_PLACEHOLDER = re.compile(r"(?<!\{)\{([A-Za-z_]\w*)\}(?!\})")
+
+
+def _placeholders(literal: str) -> set[str]:
+    """``{name}`` placeholders in a section that is taken literally (system text, demonstrations):
+    there they would be a mistake. Other braces, such as JSON in a demonstration, are text."""
+    return set(_PLACEHOLDER.findall(literal))
+
+
 def parse_prompt(text: str, *, name: str, purpose: str, where: str) -> Prompt:
     """A prompt from a file's text; ConfigError naming ``where`` when it is malformed."""
     sections = re.split(r"^\[(system|user|example\.user|example\.assistant)\]\s*$", text, flags=re.MULTILINE)
@@ -47,10 +56,10 @@ def parse_prompt(text: str, *, name: str, purpose: str, where: str) -> Prompt:
     ex_names, ex_bodies = names[1:-1], bodies[1:-1]
     if ex_names != ["example.user", "example.assistant"] * (len(ex_names) // 2):
         raise ConfigError(f"{where}: examples must come as [example.user] then [example.assistant] pairs")
-    if any(_variables(ex) for ex in ex_bodies):
+    if any(_placeholders(ex) for ex in ex_bodies):
         raise ConfigError(f"{where}: example sections must not have variables")
-    if _variables(system):
-        raise ConfigError(f"{where}: the [system] section must not have variables, found {sorted(_variables(system))}")
+    if _placeholders(system):
+        raise ConfigError(f"{where}: the [system] section must not have variables, found {sorted(_placeholders(system))}")
     found, required = _variables(user), REQUIRED.get(purpose, set())
     if found != required:
         raise ConfigError(

@@ -38,6 +38,11 @@ class LLM(Section):
     threads: int = Field(default=0, ge=0, description="CPU threads for the embedded model; 0 = all cores.")
     timeout_s: float = Field(default=120.0, gt=0, description="Timeout of one request to an OpenAI-compatible server.")
     retries: int = Field(default=2, ge=0, le=10, description="Retries on connection errors and 5xx answers.")
+    structured_output: bool = Field(
+        default=True,
+        description="openai back end: send the evidence-first reply's JSON schema as response_format (json_schema). "
+        "Turn off for a server that rejects it; its replies are then parsed leniently and checked as usual.",
+    )
 
 
 class Answering(Section):

@@ -142,12 +142,40 @@ class Retrieved:
 
 
 @dataclass(frozen=True)
+class EvidenceSentence:
+    """One sentence of a shown passage, as an evidence-first prompt shows it: ``id`` is
+    ``"<passage>.<sentence>"`` (``"1.2"``: the second sentence of passage [1])."""
+
+    id: str
+    passage: int  # the n of [n]
+    text: str
+
+
+@dataclass(frozen=True)
 class Context:
-    """The few trimmed, numbered passages the model is shown, and their prompt text."""
+    """The few trimmed, numbered passages the model is shown, and their prompt text. ``sentences``
+    is set when the prompt shows them one by one with ids (evidence-first answers)."""
 
     retrieved: Retrieved
     passages: list[Hit]
     text: str
+    sentences: tuple[EvidenceSentence, ...] = ()
+
+
+@dataclass(frozen=True)
+class EvidenceReply:
+    """An evidence-first reply as data: the sentences the model chose, then its answer.
+    ``well_formed`` is False when the reply was not the JSON asked for (``answer`` is then the
+    whole text, checked like any other)."""
+
+    evidence: tuple[EvidenceSentence, ...]
+    answer: str
+    well_formed: bool = True
+
+    @property
+    def abstains(self) -> bool:
+        """The model chose no sentence: the articles do not answer the question."""
+        return self.well_formed and not self.evidence
 
 
 @dataclass(frozen=True)

@@ -39,7 +39,7 @@ from benchmarks import common
 SEED_QUESTIONS = Path(__file__).with_name("seed.jsonl")
 SEEDS_DIR = Path(__file__).resolve().parents[1] / "seeds"  # the seed article, in the checkout
 SETS = ("seed", "xquad", "xquad-r", "mlqa")
-KINDS = ("de", "en", "crosslingual", "followup", "unanswerable")
+KINDS = ("de", "en", "crosslingual", "followup", "yesno", "unanswerable")
 HOLD_OUT_SETS = ("xquad", "xquad-r")
 HOLD_OUT_SEED = 0  # fixed: every --hold-out N run leaves out the same N topics
 

@@ -229,12 +229,27 @@ _ABSTAIN_HINT = {
 }
 
 
+@dataclass
+class _Claim:
+    """One checked sentence of the answer and the passage sentence its verdict rests on, shown under
+    the answer so a reader can compare the two."""
+
+    verdict: str
+    citations: tuple[int, ...]
+    evidence: str
+
+
+def _claims(a: Answer) -> list[_Claim]:
+    return [_Claim(s.verdict, s.citations, s.evidence[0]) for s in a.sentences if s.evidence]
+
+
 def _answer_values(a: Answer, turn: int) -> dict:
     total = a.timings.get("total_s")
     return dict(
         a=a,
         turn=turn,
         segments=_segments(a) if not (a.error or a.abstained) else [],
+        claims=_claims(a) if not (a.error or a.abstained) else [],
         cites={c.number: c for c in a.citations},
         flagged=sum(1 for s in a.sentences if s.verdict != "supported"),
         abstain_hint=_ABSTAIN_HINT["de" if a.language == "de" else "en"],

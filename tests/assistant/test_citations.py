@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from assistant import citations
-from assistant.citations import is_refusal
+from assistant.citations import QUOTE, is_refusal
 from assistant.types import REFUSAL
 from assistant.verify import Verifier
 from vectorstore.text import split_sentences
@@ -134,7 +134,9 @@ def test_english_sentence_without_names_is_carried_by_its_figures(check_answer):
     c = check_answer("The war began in 2022 [1].", hits(P1, P2), "en")
     assert c.grounded and c.text == "The war began in 2022 [1]."
     wrong = check_answer("The war began in 2014 [1].", hits(P1, P2), "en")
-    assert wrong.abstained and any("2014" in n for n in wrong.notes)
+    # the wrong figure is never shown: the passage's own sentence is, word for word
+    assert "2014" not in wrong.text and any("2014" in n for n in wrong.notes)
+    assert wrong.text.startswith("The article says: “") and "2022" in wrong.text
 
 
 P_TROOPS = (
@@ -147,10 +149,14 @@ P_TROOPS = (
     ("Yes, Trump ruled out sending US troops to Ukraine [1].", "en"),
     ("Ja, Trump schloss die Entsendung von US-Truppen aus [1].", "de"),
 ])
-def test_flipped_negation_is_contradicted_and_never_shown(check_answer, raw, language):
+def test_flipped_negation_is_contradicted_and_answered_with_the_passage(check_answer, raw, language):
     c = check_answer(raw, hits(P_TROOPS), language)
-    assert c.abstained and c.text == REFUSAL[language]
-    assert any("contradicts" in n and "nicht aus" in n for n in c.notes), c.notes
+    assert "ruled out" not in c.text and "Truppen aus" not in c.text
+    assert c.text.startswith(QUOTE[language].split("{}")[0] + "Trump schloss") and c.text.endswith(" [1]."), c.text
+    assert "nicht aus" in c.text
+    assert [s.verdict for s in c.sentences] == ["supported"]
+    assert c.citations[0].support.startswith("Trump schloss") and "nicht aus" in c.citations[0].support
+    assert any("contradicts" in n for n in c.notes), c.notes
 
 
 @pytest.mark.parametrize("raw,language", [

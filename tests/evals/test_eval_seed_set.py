@@ -21,9 +21,12 @@ QUESTIONS = load_questions(SEED_QUESTIONS)
 
 def test_the_set_has_every_kind_in_the_numbers_asked_for():
     # the numbers evals/README.md gives ("The seed set")
-    assert len(QUESTIONS) == 55
-    assert Counter(q.kind for q in QUESTIONS) == {"de": 18, "en": 8, "crosslingual": 11, "followup": 7, "unanswerable": 11}
-    assert Counter(q.language for q in QUESTIONS if q.kind == "unanswerable") == {"de": 6, "en": 5}
+    assert len(QUESTIONS) == 66
+    assert Counter(q.kind for q in QUESTIONS) == {
+        "de": 18, "en": 8, "crosslingual": 11, "followup": 7, "yesno": 6, "unanswerable": 16,
+    }
+    assert Counter(q.language for q in QUESTIONS if q.kind == "unanswerable") == {"de": 9, "en": 7}
+    assert Counter(q.language for q in QUESTIONS if q.kind == "yesno") == {"de": 3, "en": 3}
     assert len({q.id for q in QUESTIONS}) == len(QUESTIONS)
 
 
