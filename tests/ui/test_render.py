@@ -94,6 +94,23 @@ def test_markers_become_buttons_and_the_unsupported_sentence_is_marked():
     assert src and "<mark>Am Freitag traf er in Anchorage, Alaska, Putin.</mark>" in out
 
 
+def test_each_checked_sentence_shows_its_evidence_sentence_under_the_answer():
+    c1, c2 = citation(P1, 1, "Am Freitag traf er in Anchorage, Alaska, Putin."), citation(P2, 2)
+    a = answer(
+        "Trump traf Putin in Anchorage [1]. Scholz nimmt teil [2].",
+        [SentenceCheck("Trump traf Putin in Anchorage.", (1,), "supported", evidence=("Am Freitag traf er in Anchorage, Alaska, Putin.",)),
+         SentenceCheck("Scholz nimmt teil.", (2,), "not_found", missing=("Scholz",), evidence=(f"Starmer, Macron {EVIL} teil.",))],
+        [c1, c2], [P1, P2],
+    )
+    out = answer_html(a, turn=1)
+    items = re.findall(r'<li data-verdict="(\w+)">\s*<span class="nqa-evidence-label">([^<]*)</span>\s*<q>(.*?)</q>', out, re.S)
+    assert [(v, label.strip()) for v, label, _ in items] == [
+        ("supported", "Evidence [1]:"), ("not_found", "Closest passage sentence [2]:"),
+    ]
+    assert items[0][2] == "Am Freitag traf er in Anchorage, Alaska, Putin."
+    assert "<script>" not in items[1][2] and "&lt;script&gt;" in items[1][2]
+
+
 def test_text_from_articles_and_model_is_escaped_everywhere():
     evil_hit = hit(f"Bericht {EVIL} Ende.", 0, title=f"Titel {EVIL}", source=EVIL, url="javascript:alert(1)")
     c = citation(evil_hit, 1, EVIL)
