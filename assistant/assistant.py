@@ -26,7 +26,7 @@ from .chain import LANGUAGES, AnswerChain
 from .citations import sources_of
 from .errors import AssistantError, EmptyIndexError, LLMUnavailableError
 from .evidence import AnswerStream
-from .llm import ChatModel, make_chat_model
+from .llm import ChatModel, LlamaCppChat, make_chat_model
 from .prompts import load_prompt
 from .settings import Settings
 from .types import REFUSAL, Answer, Checked, Context, Query, StreamEvent, Turn
@@ -71,7 +71,8 @@ class Assistant:
         warm = getattr(self.llm, "warm_up", None)
         if warm:
             warm()
-        _ = self.chain
+        if isinstance(self.llm, LlamaCppChat):  # a server keeps its own prompt cache, or none
+            self.chain.warm_up()
 
     def describe(self) -> dict:
         """What answers are made with: back end, models, prompt ids, index statistics."""

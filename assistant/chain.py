@@ -36,6 +36,7 @@ class AnswerChain:
         a = settings.answering
         self.answer_prompts = {lang: load_prompt("answer", lang, a.prompt_variant, a.prompts_dir) for lang in LANGUAGES}
         condense_prompts = {lang: load_prompt("condense", lang, prompts_dir=a.prompts_dir) for lang in LANGUAGES}
+        self.llm = llm
         answer_model = langchain_chat(llm, max_tokens=settings.llm.max_tokens, temperature=settings.llm.temperature)
         condense_model = langchain_chat(llm, max_tokens=CONDENSE_MAX_TOKENS, temperature=0.0)
         self.condense = Condenser(condense_model, condense_prompts, a.history_turns)
@@ -75,6 +76,14 @@ class AnswerChain:
         )
         checked.notes[:0] = notes
         return checked
+
+    def warm_up(self) -> None:
+        """Evaluate each language's fixed prompt prefix (system text and demonstrations) once, so that
+        it sits in the model's prompt cache before the first question instead of costing it seconds."""
+        for lang in LANGUAGES:
+            messages = self.generate.messages(lang, context="…", question="…")
+            for _ in self.llm.stream(messages, max_tokens=1, temperature=0.0):
+                pass
 
     def prompt_id(self, lang: str) -> str:
         return self.answer_prompts[lang].id

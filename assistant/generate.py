@@ -40,6 +40,12 @@ class Generator:
         self.evidence_first = evidence_first
         self._templates = {lang: chat_template(p) for lang, p in prompts.items()}
 
+    def messages(self, lang: str, *, context: str, question: str) -> list[dict[str, str]]:
+        """The prompt of ``lang`` filled in, as chat messages."""
+        roles = {"system": "system", "human": "user", "ai": "assistant"}
+        filled = self._templates[lang].format_messages(context=context, question=question)
+        return [{"role": roles.get(m.type, "user"), "content": str(m.content)} for m in filled]
+
     def stream(self, context: Context, *, nudge: bool = False) -> Iterator[str]:
         query = context.retrieved.condensed.query
         question = context.retrieved.condensed.search_text + (LANGUAGE_NUDGE[query.language] if nudge else "")

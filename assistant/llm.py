@@ -117,6 +117,19 @@ class _TokenJudge:
         self.template = jinja2.Environment(undefined=jinja2.ChainableUndefined).from_string(template)
         first = lambda words: sorted({llm.tokenize(w.encode(), add_bos=False, special=False)[0] for w in words})  # noqa: E731
         self.yes, self.no = first(_YES), first(_NO)
+        self._head_key: tuple | None = None
+        self._head_tokens: list[int] = []
+        self._head_state = None
+
+    def _head(self, fixed: list[Message]) -> list[int]:
+        """The tokens of the prompt's fixed part (all but the last message); a new fixed part drops
+        the saved state of the old one."""
+        key = tuple((m["role"], m["content"]) for m in fixed)
+        if key != self._head_key:
+            text = self.template.render(messages=fixed, add_generation_prompt=False) if fixed else ""
+            self._head_key, self._head_state = key, None
+            self._head_tokens = self.llm.tokenize(text.encode(), add_bos=False, special=True) if text else []
+        return self._head_tokens
 
     def __call__(self, messages: list[Message]) -> float:
         import numpy as np
@@ -124,6 +137,17 @@ class _TokenJudge:
         text = self.template.render(messages=messages, add_generation_prompt=True)
         tokens = self.llm.tokenize(text.encode(), add_bos=False, special=True)
         shared = self.llm.longest_token_prefix(self.llm._input_ids.tolist(), tokens)
+        head = self._head(messages[:-1])
+        if head and shared < len(head) and tokens[: len(head)] == head:
+            # An answer was written in between and the context holds its prompt: restore the judge's
+            # evaluated prefix (system text and demonstrations) instead of evaluating it again.
+            if self._head_state is None:
+                self.llm.n_tokens = shared
+                self.llm.eval(head[shared:])
+                self._head_state = _without_logits(self.llm.save_state())
+            else:
+                self.llm.load_state(self._head_state)
+            shared = len(head)
         shared = min(shared, len(tokens) - 1)  # the last token must be evaluated to get its logits
         self.llm.n_tokens = shared
         self.llm.eval(tokens[shared:])
@@ -132,6 +156,16 @@ class _TokenJudge:
         top = max(yes.max(), no.max())
         p_yes, p_no = np.exp(yes - top).sum(), np.exp(no - top).sum()
         return float(p_yes / (p_yes + p_no))
+
+
+def _without_logits(state):
+    """A saved llama.cpp state without its copy of the logits buffer (n_batch x vocabulary, 311 MB):
+    one zero row is kept, which broadcasts on restore. Log-probabilities of the restored prefix are
+    never read; the next evaluated token brings its own."""
+    import numpy as np
+
+    state.scores = np.zeros((1, state.scores.shape[-1]), dtype=np.single)
+    return state
 
 
 def _prefix_cache(capacity_bytes: int = 256 << 20):
@@ -144,13 +178,11 @@ def _prefix_cache(capacity_bytes: int = 256 << 20):
     needed for log-probabilities, which we never ask for, so one zero row is kept instead (it
     broadcasts on restore) and a state costs a few MB of KV cache.
     """
-    import numpy as np
     from llama_cpp import LlamaRAMCache
 
     class PrefixCache(LlamaRAMCache):
         def __setitem__(self, key, value):
-            value.scores = np.zeros((1, value.scores.shape[-1]), dtype=np.single)
-            super().__setitem__(key, value)
+            super().__setitem__(key, _without_logits(value))
 
     return PrefixCache(capacity_bytes)
 
@@ -167,7 +199,7 @@ class OpenAICompatChat:
 
     def __init__(
         self, base_url: str, model: str, *, api_key: str | None = None, timeout_s: float = 120.0, retries: int = 2,
-        structured_output: bool = True,
+        structured_output: str = "json_schema",
     ):
         if not base_url:
             raise ModelError("llm.base_url is required for the openai back end (e.g. http://localhost:11434/v1)")
@@ -205,28 +237,43 @@ class OpenAICompatChat:
                                    "temperature": temperature, "stream": True}
         if stop:
             request["stop"] = stop
-        if json_schema and self.structured_output:
+        if json_schema and self.structured_output == "json_schema":
             request["response_format"] = {
                 "type": "json_schema", "json_schema": {"name": "reply", "schema": json_schema, "strict": True},
             }
+        elif json_schema and self.structured_output == "json_object":
+            request["response_format"] = {"type": "json_object", "schema": json_schema}
         where = self.base_url
-        started = False
-        try:
-            with self._openai().chat.completions.with_streaming_response.create(**request) as resp:
-                ctype = resp.headers.get("content-type", "")
-                if "text/event-stream" in ctype:
-                    pieces = _sse_deltas(resp.parse(), where)
-                elif "json" in ctype:  # a server that ignores stream=True sends the whole completion
-                    pieces = self._whole_reply(resp.text())
-                else:
-                    raise LLMUnavailableError(f"LLM server {where} answered with {ctype or 'no content type'}, not a chat completion stream")
-                for piece in pieces:
-                    started = True
-                    yield piece
-        except LLMUnavailableError:
-            raise
-        except openai.APIError as e:  # APIConnectionError, APITimeoutError and APIStatusError included
-            raise self._failure(e, started) from e
+        while True:
+            started = False
+            try:
+                with self._openai().chat.completions.with_streaming_response.create(**request) as resp:
+                    ctype = resp.headers.get("content-type", "")
+                    if "text/event-stream" in ctype:
+                        pieces = _sse_deltas(resp.parse(), where)
+                    elif "json" in ctype:  # a server that ignores stream=True sends the whole completion
+                        pieces = self._whole_reply(resp.text())
+                    else:
+                        raise LLMUnavailableError(
+                            f"LLM server {where} answered with {ctype or 'no content type'}, not a chat completion stream"
+                        )
+                    for piece in pieces:
+                        started = True
+                        yield piece
+                if "response_format" not in request and json_schema and self.structured_output != "off":
+                    self.structured_output = "off"  # it answered without: never send it again
+                return
+            except LLMUnavailableError:
+                raise
+            except openai.APIStatusError as e:
+                if not started and "response_format" in request and e.status_code in (400, 422):
+                    # A server that does not take this response_format: ask again without it (the
+                    # reply is then parsed leniently and checked as usual).
+                    request.pop("response_format")
+                    continue
+                raise self._failure(e, started) from e
+            except openai.APIError as e:  # APIConnectionError, APITimeoutError included
+                raise self._failure(e, started) from e
 
     def _failure(self, e: Exception, started: bool) -> LLMUnavailableError:
         """One line for a failure the openai client reported."""

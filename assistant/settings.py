@@ -38,10 +38,12 @@ class LLM(Section):
     threads: int = Field(default=0, ge=0, description="CPU threads for the embedded model; 0 = all cores.")
     timeout_s: float = Field(default=120.0, gt=0, description="Timeout of one request to an OpenAI-compatible server.")
     retries: int = Field(default=2, ge=0, le=10, description="Retries on connection errors and 5xx answers.")
-    structured_output: bool = Field(
-        default=True,
-        description="openai back end: send the evidence-first reply's JSON schema as response_format (json_schema). "
-        "Turn off for a server that rejects it; its replies are then parsed leniently and checked as usual.",
+    structured_output: Literal["json_schema", "json_object", "off"] = Field(
+        default="json_schema",
+        description="openai back end: how the evidence-first reply's JSON schema is sent. 'json_schema': "
+        "response_format type json_schema (OpenAI, vLLM, llama.cpp's server, Ollama); 'json_object': type "
+        "json_object with a 'schema' (llama-cpp-python's server); 'off': not sent. A server that refuses it "
+        "(HTTP 400/422) is asked again without it; its replies are parsed leniently and checked as usual.",
     )
 
 

@@ -75,6 +75,29 @@ def test_answers_through_a_real_openai_compatible_server(llama_server, seed_stor
     assert len(pieces) > 1
 
 
+@pytest.mark.e2e
+@pytest.mark.models
+@pytest.mark.parametrize("structured_output", ["json_object", "json_schema"])
+def test_evidence_first_through_a_real_openai_compatible_server(llama_server, seed_store, structured_output):
+    """llama-cpp-python's server takes a schema as ``json_object``; it refuses ``json_schema`` (HTTP
+    422), and the back end then asks again without it and parses the reply leniently."""
+    s = seed_store.settings.with_overrides(**{
+        "llm.backend": "openai", "llm.base_url": llama_server, "llm.model": "qwen-small",
+        "llm.structured_output": structured_output, "answering.prompt_variant": "evidence",
+    })
+    llm = make_chat_model(s)
+    ans = Assistant(s, store=seed_store, llm=llm).ask("Wo traf Trump Putin am Freitag?")
+    assert ans.error is None, ans.error
+    if structured_output == "json_object":
+        reply = json.loads(ans.raw_text)  # the schema was enforced: JSON, evidence ids from the list
+        assert set(reply) == {"evidence", "answer"} and all(i.count(".") == 1 for i in reply["evidence"])
+        assert llm.structured_output == "json_object"
+    else:
+        assert llm.structured_output == "off"  # refused once, never sent again
+    assert ans.abstained or ("Anchorage" in ans.text or "Alaska" in ans.text), (ans.raw_text, ans.notes)
+    assert all(s.verdict == "supported" for s in ans.sentences) or not ans.grounded
+
+
 # -- failing back ends -------------------------------------------------------------------------
 
 def _event(obj) -> bytes:

@@ -75,3 +75,20 @@ def test_streaming_reports_time_to_first_token(assistant):
     # the article names him; an answer that is not the refusal must say so
     assert ans.text == REFUSAL["de"] or "Rutte" in ans.text, (ans.text, ans.raw_text)
     assert_citations_valid(ans)
+
+
+def test_token_judge_gives_the_same_probability_after_an_answer_overwrote_the_context(small_gguf, small_llm):
+    """The judge restores its saved prefix (system text, demonstrations) after an answer was written
+    in between; the probability must be exactly what a fresh model computes."""
+    from assistant.llm import LlamaCppChat
+
+    head = [{"role": "system", "content": "Answer Yes or No."},
+            {"role": "user", "content": "Passage: Es regnet.\nClaim: It is raining."}, {"role": "assistant", "content": "Yes"}]
+    ask = [*head, {"role": "user", "content": "Passage: Trump traf Putin in Alaska.\nClaim: Trump met Putin in Alaska."}]
+    fresh = LlamaCppChat(small_gguf, n_ctx=2048).yes_probability(ask)
+    first = small_llm.yes_probability(ask)
+    list(small_llm.stream([{"role": "user", "content": "Sag Hallo."}], max_tokens=4, temperature=0.0))
+    again = small_llm.yes_probability(ask)  # the context now holds another prompt: the head is restored
+    other = small_llm.yes_probability([*head, {"role": "user", "content": "Passage: Es schneit.\nClaim: Trump met Putin."}])
+    assert abs(first - fresh) < 1e-3 and abs(again - fresh) < 1e-3, (fresh, first, again)
+    assert fresh > 0.5 > other, (fresh, other)
