@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
+import anyio
 from starlette.requests import Request
 
 from ..accounts import EDITOR, LOCAL_ROLE, LOCAL_USER, Accounts, accounts_path
@@ -131,9 +132,11 @@ class Access:
             return False
 
     # ------------------------------------------------------------------ credentials
-    def check_login(self, username: str, password: str) -> bool:
-        """Gradio's login form. A failed sign-in is logged (the name tried, never the password)."""
-        ok = self.accounts.check_password(username, password) is not None
+    async def check_login(self, username: str, password: str) -> bool:
+        """Gradio's login form. A failed sign-in is logged (the name tried, never the password).
+        Argon2 takes a fraction of a second of CPU on purpose: it runs in a worker thread, so
+        people signing in at once do not stall everyone else's requests."""
+        ok = await anyio.to_thread.run_sync(self.accounts.check_password, username, password) is not None
         if not ok:
             self.audit.record(username[:64], "sign-in", outcome="refused", reason="wrong name or password")
         return ok
@@ -230,7 +233,10 @@ class Gate:
                 return await self.app(scope, receive, send)
             headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
             cookies = _cookies(headers.get("cookie", ""))
-            user = access.authenticate(headers, cookies, scope.get("app"))
+            if headers.get("authorization", "")[:6].lower() == "basic ":  # argon2: off the event loop
+                user = await anyio.to_thread.run_sync(access.authenticate, headers, cookies, scope.get("app"))
+            else:
+                user = access.authenticate(headers, cookies, scope.get("app"))
             if user is None:
                 return await _reply(send, scope, 401, "sign in first: a session, an API token (Authorization: Bearer …) "
                                     "or HTTP Basic credentials are needed",
