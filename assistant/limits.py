@@ -50,6 +50,15 @@ class Limits:
             self._check_running(user)
             asked.append(now)
 
+    def full(self, user: str) -> bool:
+        """Whether ``user`` has used up this minute's questions (without counting one)."""
+        now = self.clock()
+        with self._lock:
+            asked = self._asked.get(user)
+            while asked and now - asked[0] >= WINDOW_S:
+                asked.popleft()
+            return bool(self.per_minute and asked and len(asked) >= self.per_minute)
+
     def _check_running(self, user: str) -> None:
         if self.at_once and self._running.get(user, 0) >= self.at_once:
             raise RateLimitError(

@@ -106,6 +106,11 @@ class UI(Section):
     questions_per_minute: int = Field(
         default=30, ge=0, le=10_000, description="Questions one user may ask per minute, UI and /ask together (0: no limit)."
     )
+    failed_sign_ins_per_minute: int = Field(
+        default=10, ge=0, le=10_000,
+        description="Wrong passwords accepted per user name and minute (sign-in form and HTTP Basic); after that "
+        "every attempt for that name is refused until the minute is over, right password or not (0: no limit).",
+    )
     answers_per_user: int = Field(
         default=2, ge=0, le=64, description="Answers one user may have in progress at once (0: no limit)."
     )

@@ -74,8 +74,9 @@ class Access:
     never_ingest: list[Path] = field(default_factory=list)
     per_client: bool = False  # --no-auth beyond loopback: limits count per client address
     max_upload_mb: float = 50.0  # Gradio refuses larger uploads before they reach a handler
+    failed_sign_ins: Limits = field(default_factory=lambda: Limits(10, 0))  # per user name and minute
     warning: str | None = None
-    _basic: dict[str, tuple[str, float]] = field(default_factory=dict, repr=False)
+    _basic: dict[str, tuple[str, float]] = field(default_factory=dict, repr=False)  # hmac -> (password hash, when)
     _salt: bytes = field(default_factory=lambda: secrets.token_bytes(16), repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -103,7 +104,7 @@ class Access:
         never = [Path(settings.paths.index_dir), accounts.path, audit_path(settings)]
         return cls(auth=auth, accounts=accounts, audit=AuditLog(audit_path(settings)), limits=limits,
                    roots=list(ui.ingest_roots), never_ingest=never, per_client=not auth and not loopback, warning=warning,
-                   max_upload_mb=ui.max_upload_mb)
+                   max_upload_mb=ui.max_upload_mb, failed_sign_ins=Limits(ui.failed_sign_ins_per_minute, 0))
 
     # ------------------------------------------------------------------ who is asking
     def user(self, request) -> User:
@@ -136,26 +137,37 @@ class Access:
         """Gradio's login form. A failed sign-in is logged (the name tried, never the password).
         Argon2 takes a fraction of a second of CPU on purpose: it runs in a worker thread, so
         people signing in at once do not stall everyone else's requests."""
-        ok = await anyio.to_thread.run_sync(self.accounts.check_password, username, password) is not None
-        if not ok:
-            self.audit.record(username[:64], "sign-in", outcome="refused", reason="wrong name or password")
-        return ok
+        return await anyio.to_thread.run_sync(self._password_ok, username, password, "sign-in")
+
+    def _password_ok(self, name: str, password: str, how: str) -> bool:
+        """The password check behind the form and HTTP Basic, with a cap on wrong guesses per name."""
+        if self.failed_sign_ins.full(name):
+            self.audit.record(name[:64], how, outcome="refused", reason="too many failed sign-ins this minute")
+            return False
+        if self.accounts.check_password(name, password) is not None:
+            return True
+        try:
+            self.failed_sign_ins.admit(name)
+        except RateLimitError:
+            pass
+        self.audit.record(name[:64], how, outcome="refused", reason="wrong name or password")
+        return False
 
     def _check_basic(self, name: str, password: str) -> str | None:
         key = hmac.new(self._salt, f"{name}\0{password}".encode(), hashlib.sha256).hexdigest()
         now = time.monotonic()
         with self._lock:
             hit = self._basic.get(key)
-        if hit and now - hit[1] < BASIC_CACHE_S:
-            return hit[0] if self.accounts.get(hit[0]) else None
-        account = self.accounts.check_password(name, password)
-        if account is None:
+        account = self.accounts.get(name)
+        if hit and now - hit[1] < BASIC_CACHE_S and account and account.password_hash == hit[0]:
+            return name  # same account, same password hash as when it was verified
+        if not self._password_ok(name, password, "basic-auth"):
             return None
         with self._lock:
             if len(self._basic) > 10_000:
                 self._basic.clear()
-            self._basic[key] = (account.name, now)
-        return account.name
+            self._basic[key] = (account.password_hash if account else "", now)
+        return name
 
     def authenticate(self, headers, cookies: dict, server_app) -> str | None:
         """The account name of a request: a Gradio session cookie of an account that still exists,
