@@ -254,7 +254,10 @@ class Gate:
                                     "or HTTP Basic credentials are needed",
                                     {"www-authenticate": 'Bearer realm="newsqa"'})
             scope.setdefault("state", {})["newsqa_user"] = user
-            if _UPLOAD.match(path) and access.accounts.get(user).role != EDITOR:
+            account = access.accounts.get(user)
+            if account is None:  # removed a moment ago
+                return await _reply(send, scope, 401, "sign in first (this account may have been removed)")
+            if _UPLOAD.match(path) and account.role != EDITOR:
                 access.audit.record(user, "upload", outcome="refused", reason="reader")
                 return await _reply(send, scope, 403, "only editors may upload articles")
         if scope["type"] == "http" and scope.get("method") == "POST" and access.limits is not UNLIMITED:
