@@ -91,7 +91,7 @@ def test_no_route_answers_without_credentials(team):
     fns = sorted(team.app.fns)
     assert len(routes) > 40 and any(p == "/gradio_api/queue/join" for p, _ in routes)
     checked = public = 0
-    bad_credentials = [{}, {"Authorization": "Bearer nqa_not-a-token"}, {"Authorization": "Basic " + base64.b64encode(b"anna:wrong").decode()},
+    bad_credentials = [{}, {"Authorization": "Bearer nqa_not-a-token"}, {"Authorization": "Basic " + base64.b64encode(b"mallory:wrong").decode()},
                        {"Cookie": "access-token-unsecure-x=forged"}]
     with httpx.Client(base_url=team.url, timeout=30, follow_redirects=False) as http:
         for path, methods in routes:
