@@ -1,4 +1,4 @@
-"""The ``assistant`` command: ingest, search, ask, chat, serve, eval, bench, status.
+"""The ``assistant`` command: ingest, search, ask, chat, serve, users, eval, bench, status.
 
 Settings come from the environment (NEWSQA_…), a config file (--config or ./newsqa.toml) and the
 flags below, which win. Errors of the product are printed as one line on stderr (exit code 2).
@@ -73,10 +73,31 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
 
     p = sub.add_parser("serve", help="start the web UI")
-    p.add_argument("--host")
+    p.add_argument("--host", help="address to bind (ui.host); beyond 127.0.0.1 it needs accounts or --no-auth")
     p.add_argument("--port", type=int)
     p.add_argument("--open", action="store_true", help="open the UI in a browser")
+    p.add_argument("--no-auth", action="store_true", default=None,
+                   help="serve a non-loopback address without sign-in (trusted networks only; ui.no_auth)")
     _common(p)
+
+    p = sub.add_parser("users", help="accounts of a served assistant: add, remove, list, API tokens")
+    users = p.add_subparsers(dest="users_command", required=True)
+    u = users.add_parser("add", help="add a user (the password is asked for, never given as an argument)")
+    u.add_argument("name")
+    u.add_argument("--role", choices=["reader", "editor"], default="reader",
+                   help="readers ask and search; editors also add, update and remove articles (default: reader)")
+    u.add_argument("--password-stdin", action="store_true", help="read the password from the first line of stdin (scripts)")
+    u.add_argument("--replace", action="store_true", help="change the password and role of an existing user")
+    _common(u)
+    u = users.add_parser("remove", help="remove a user and their API tokens")
+    u.add_argument("name")
+    _common(u)
+    u = users.add_parser("list", help="the users, their roles and how many API tokens they have")
+    _common(u)
+    u = users.add_parser("token", help="print a new API token for a user (Authorization: Bearer …); only its hash is kept")
+    u.add_argument("name")
+    u.add_argument("--revoke", action="store_true", help="revoke all of the user's tokens instead")
+    _common(u)
 
     p = sub.add_parser("status", help="what is indexed and which models are configured")
     _common(p)
@@ -127,6 +148,7 @@ def settings_from(args: argparse.Namespace):
             "llm.api_key": getattr(args, "api_key", None),
             "ui.host": getattr(args, "host", None),
             "ui.port": getattr(args, "port", None),
+            "ui.no_auth": getattr(args, "no_auth", None),
         })
     except Exception as e:  # pydantic ValidationError: make it one line per field
         errs = getattr(e, "errors", None)
@@ -281,15 +303,72 @@ def cmd_chat(args) -> int:
 def cmd_serve(args) -> int:
     from .assistant import Assistant
     from .ui import serve
+    from .ui.access import Access
 
     s = settings_from(args)
+    access = Access.from_settings(s)  # refuses an open non-loopback address before loading any model
+    if access.warning:
+        print(f"warning: {access.warning}", file=sys.stderr, flush=True)
     a = Assistant(s)
     print("Loading the models (the first start builds them from their packages) …", file=sys.stderr, flush=True)
     try:
         a.warm_up()
     except AssistantError as e:  # the UI still serves retrieval and shows the error with each answer
         print(f"warning: {e}", file=sys.stderr)
-    serve(s, open_browser=args.open, assistant=a)
+    serve(s, open_browser=args.open, assistant=a, access=access)
+    return 0
+
+
+def _read_new_password(args, name: str) -> str:
+    import getpass
+
+    if args.password_stdin:
+        line = sys.stdin.readline()
+        return line.rstrip("\r\n")
+    if not sys.stdin.isatty():
+        raise AssistantError("no terminal to ask for the password; pipe it with --password-stdin")
+    first = getpass.getpass(f"Password for {name}: ")
+    if getpass.getpass("Again: ") != first:
+        raise AssistantError("the two passwords differ; nothing changed")
+    return first
+
+
+def cmd_users(args) -> int:
+    import getpass
+
+    from .accounts import Accounts, accounts_path
+    from .audit import AuditLog, audit_path
+
+    s = settings_from(args)
+    accounts = Accounts(accounts_path(s))
+    audit = AuditLog(audit_path(s))
+    actor = f"cli:{getpass.getuser()}"
+    cmd = args.users_command
+    if cmd == "add":
+        password = _read_new_password(args, args.name)
+        accounts.add(args.name, password, role=args.role, replace=args.replace)
+        audit.record(actor, "user.replace" if args.replace else "user.add", name=args.name, role=args.role)
+        print(f"{'updated' if args.replace else 'added'} {args.role} {args.name} ({accounts.path})")
+    elif cmd == "remove":
+        accounts.remove(args.name)
+        audit.record(actor, "user.remove", name=args.name)
+        print(f"removed {args.name}")
+    elif cmd == "list":
+        rows = accounts.all()
+        if not rows:
+            print(f"no users in {accounts.path}; add one: assistant users add NAME --role editor")
+        for a in rows:
+            print(f"{a.name}\t{a.role}\t{len(a.tokens)} token(s)")
+    elif cmd == "token":
+        if args.revoke:
+            n = accounts.revoke_tokens(args.name)
+            audit.record(actor, "token.revoke", name=args.name, count=n)
+            print(f"revoked {n} token(s) of {args.name}")
+        else:
+            token = accounts.new_token(args.name)
+            audit.record(actor, "token.add", name=args.name)
+            print(token)
+            print("(shown once: only its hash is stored. Send it as 'Authorization: Bearer <token>')", file=sys.stderr)
     return 0
 
 
@@ -349,7 +428,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     handler = {
         "ingest": cmd_ingest, "search": cmd_search, "ask": cmd_ask, "chat": cmd_chat, "serve": cmd_serve,
-        "status": cmd_status, "verify": cmd_verify,
+        "status": cmd_status, "verify": cmd_verify, "users": cmd_users,
     }[args.command]
     return _guard(lambda: handler(args))
 

@@ -26,7 +26,24 @@ class EmptyIndexError(AssistantError):
     """A question was asked before any article was ingested."""
 
 
+class AccountError(AssistantError):
+    """An account cannot be added, found or changed (bad name, unknown user, unsafe accounts file)."""
+
+
+class AccessDeniedError(AssistantError):
+    """The signed-in user may not do this: a reader asked to change articles, or a server path lies
+    outside ``ui.ingest_roots``. The message names the role or the setting to change."""
+
+
+class RateLimitError(AssistantError):
+    """A user asked more questions per minute, or more at once, than ``ui`` limits allow."""
+
+    def __init__(self, message: str, retry_after_s: float = 1.0):
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
 __all__ = [
-    "AssistantError", "ArticleError", "ConfigError", "EmptyIndexError", "IndexBusyError", "IndexMismatchError",
-    "LLMUnavailableError", "ModelError", "NewsQAError", "QuestionError", "StoreUnavailableError",
+    "AccessDeniedError", "AccountError", "AssistantError", "ArticleError", "ConfigError", "EmptyIndexError", "IndexBusyError", "IndexMismatchError",
+    "LLMUnavailableError", "ModelError", "NewsQAError", "QuestionError", "RateLimitError", "StoreUnavailableError",
 ]

@@ -88,6 +88,39 @@ class UI(Section):
     host: str = Field(default="127.0.0.1", description="Address the UI binds to.")
     port: int = Field(default=7860, ge=0, le=65535, description="Port of the UI (0 = any free port).")
     concurrency: int = Field(default=1, ge=1, le=16, description="Answers generated at once; the rest queue.")
+    no_auth: bool = Field(
+        default=False,
+        description="Serve on a non-loopback address without sign-in (trusted networks only; a warning is "
+        "printed). Without it, serving beyond 127.0.0.1 with no accounts refuses to start.",
+    )
+    accounts_file: Path | None = Field(
+        default=None,
+        description="Accounts (names, roles, argon2 password hashes, hashed API tokens), a JSON file kept at "
+        "mode 0600 and managed with `assistant users`. Empty: users.json in paths.index_dir.",
+    )
+    audit_log: Path | None = Field(
+        default=None,
+        description="Append-only JSON Lines record of who ingested, removed, managed users or was refused. "
+        "Empty: audit.jsonl in paths.index_dir.",
+    )
+    ingest_roots: list[Path] = Field(
+        default_factory=list,
+        description="Folders on the server whose files editors may ingest by path from the UI. Empty: server "
+        "paths are off (uploads still work). A path counts only if it resolves, symlinks followed, inside one.",
+    )
+    max_upload_files: int = Field(default=20, ge=0, le=10_000, description="Most files in one UI upload (0: uploads off).")
+    max_upload_mb: float = Field(default=10.0, gt=0, le=1000, description="Largest uploaded file, in MB.")
+    questions_per_minute: int = Field(
+        default=30, ge=0, le=10_000, description="Questions one user may ask per minute, UI and /ask together (0: no limit)."
+    )
+    failed_sign_ins_per_minute: int = Field(
+        default=10, ge=0, le=10_000,
+        description="Wrong passwords accepted per user name and minute (sign-in form and HTTP Basic); after that "
+        "every attempt for that name is refused until the minute is over, right password or not (0: no limit).",
+    )
+    answers_per_user: int = Field(
+        default=2, ge=0, le=64, description="Answers one user may have in progress at once (0: no limit)."
+    )
 
 
 class Settings(BaseSettings):

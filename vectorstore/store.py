@@ -207,6 +207,18 @@ class Store:
         self.dense.delete(doomed)
         report.chunks_removed += len(doomed)
 
+    def remove(self, article_id: str) -> list[str]:
+        """Remove one article (under every name it was ingested as) from both indexes; returns those
+        names (source keys). Its file, if still in an ingested folder, brings it back on the next ingest."""
+        with self._write_lock():
+            if self.catalog.article_status(article_id) is None:
+                raise ConfigError(f"no article {article_id!r} in the index")
+            keys = self.catalog.sources_of(article_id)
+            self.catalog.set_meta("dirty", "1")  # a crash between the two deletes is reconciled
+            self._delete_article(article_id)
+            self.catalog.set_meta("dirty", "0")
+        return keys
+
     def _delete_article(self, article_id: str) -> int:
         removed = self.catalog.delete_article(article_id)
         self.dense.delete(removed)

@@ -10,6 +10,7 @@ from importlib import resources
 
 import gradio as gr
 
+from .access import Access, Gate
 from .handlers import Handlers
 from .render import articles_html, conversation_html, header_html, sources_html
 
@@ -32,15 +33,18 @@ EXAMPLES = [
 LANGUAGES = [("Any language", ""), ("Deutsch", "de"), ("English", "en")]
 
 
-def build_app(assistant) -> gr.Blocks:
+def build_app(assistant, access: Access | None = None) -> gr.Blocks:
     """The Gradio app for ``assistant`` (an ``assistant.Assistant``). Launch it with ``launch(app, ...)``
-    (which adds the theme and page CSS) or ``serve(settings)``."""
-    h = Handlers(assistant)
+    (which adds the theme, page CSS and sign-in) or ``serve(settings)``. ``access`` is the serving
+    policy (default: ``Access.from_settings``, i.e. sign-in when accounts exist)."""
     s = assistant.settings
+    access = access or Access.from_settings(s)
+    h = Handlers(assistant, access)
     html_opts = dict(css_template=COMPONENT_CSS, js_on_load=None, padding=False)
     with gr.Blocks(title="News Q&A", analytics_enabled=False) as app:
         conv = gr.State([])
         header = gr.HTML(header_html({"llm_model": s.llm.model, "llm_backend": s.llm.backend, "embedding_model": s.embedding.model}), **html_opts)
+        whoami = gr.HTML("", elem_id="nqa-user", **html_opts)
         with gr.Tabs():
             with gr.Tab("Ask", id="ask", elem_id="nqa-tab-ask"):
                 with gr.Row(equal_height=False):
@@ -83,16 +87,27 @@ def build_app(assistant) -> gr.Blocks:
                 with gr.Row(equal_height=False):
                     with gr.Column(scale=3):
                         articles = gr.HTML(articles_html(None, []), elem_id="nqa-articles", **html_opts)
-                    with gr.Column(scale=2):
+                    # Editors only: hidden until the page knows the user is one (refresh), and the
+                    # handlers check the role again, so hiding is never the only guard.
+                    with gr.Column(scale=2, visible=not access.auth, elem_id="nqa-editor") as editor_col:
                         gr.Markdown("### Add articles\nMarkdown or text with front matter, JSON, JSONL or HTML. "
                                     "Files already indexed are left alone; changed ones are updated.")
                         files = gr.File(file_count="multiple", label="Upload article files", elem_id="nqa-upload")
-                        folder = gr.Textbox(label="…or a file or folder on the server", placeholder="/path/to/articles",
-                                            elem_id="nqa-folder")
+                        roots = ", ".join(str(r) for r in access.roots)
+                        folder = gr.Textbox(
+                            label="…or a file or folder on the server", elem_id="nqa-folder",
+                            placeholder=f"a path inside {roots}" if roots else "off: set ui.ingest_roots to allow folders",
+                        )  # typing stays possible even when off: the refusal then says which setting to change
                         ingest = gr.Button("Add to index", variant="primary", elem_id="nqa-ingest")
                         report = gr.HTML("", elem_id="nqa-ingest-report", **html_opts)
+                        gr.Markdown("### Remove an article\nIt comes back if its file is ingested again.")
+                        with gr.Row():
+                            # custom values pass Gradio's own check, so the handler's role check is what refuses
+                            doomed = gr.Dropdown([], value=None, label="Article", elem_id="nqa-remove-article", scale=4,
+                                                 allow_custom_value=True)
+                            remove = gr.Button("Remove", variant="stop", elem_id="nqa-remove", scale=1)
 
-        refresh_outputs = [header, info, articles, source]
+        refresh_outputs = [header, info, articles, source, whoami, editor_col, doomed]
         app.load(h.refresh, [source], refresh_outputs, api_visibility="private", queue=False, show_progress="hidden")
 
         search_inputs = [conv, k, language, source, date_from, date_to]
@@ -119,8 +134,11 @@ def build_app(assistant) -> gr.Blocks:
             h.ingest, [files, folder, source], [report, *refresh_outputs, files],
             concurrency_id="ingest", concurrency_limit=1, api_visibility="private", show_progress_on=[report],
         )
+        remove.click(h.remove, [doomed, source], [report, *refresh_outputs], concurrency_id="ingest",
+                     api_visibility="private")
         gr.api(h.api_ask, api_name="ask", concurrency_id="answer")
     app.queue(default_concurrency_limit=s.ui.concurrency)
+    app.newsqa_access = access  # launch() puts the sign-in and the gate in front of it
     return app
 
 
@@ -138,24 +156,40 @@ def free_port(host: str = "127.0.0.1") -> int:
 def launch(app: gr.Blocks, *, host: str = "127.0.0.1", port: int = 7860, open_browser: bool = False,
            prevent_thread_lock: bool = False, quiet: bool = True) -> str:
     """Start the server for ``app`` (port 0: any free port) and return its local URL. Blocks unless
-    ``prevent_thread_lock``; then ``app.close()`` stops it."""
+    ``prevent_thread_lock``; then ``app.close()`` stops it. With sign-in on (the app's ``Access``),
+    Gradio's login page is in front of the UI and ``access.Gate`` in front of every route."""
+    from starlette.middleware import Middleware
+
+    access: Access | None = getattr(app, "newsqa_access", None)
     port = port or free_port(host)
+    signin = {}
+    if access is not None and access.auth:
+        signin = dict(auth=access.check_login, auth_message="Sign in with your newsqa account.")
+    max_mb = access.max_upload_mb if access is not None else 50
     _, url, _ = app.launch(
-        server_name=host, server_port=port, inbrowser=open_browser, prevent_thread_lock=prevent_thread_lock,
+        server_name=host, server_port=port, inbrowser=open_browser, prevent_thread_lock=True,
         quiet=quiet, share=False, ssr_mode=False, show_error=False, theme=theme(), css=PAGE_CSS,
-        footer_links=["api"], max_file_size="50mb", mcp_server=False, pwa=False,
+        footer_links=["api"], max_file_size=f"{max_mb:g}mb", mcp_server=False, pwa=False,
+        app_kwargs={"middleware": [Middleware(Gate, access=access)]} if access is not None else None,
+        **signin,
     )
+    if access is not None:
+        access.install(app.server_app)
+    if not prevent_thread_lock:
+        app.block_thread()
     return url
 
 
-def serve(settings=None, *, open_browser: bool = False, assistant=None) -> None:
+def serve(settings=None, *, open_browser: bool = False, assistant=None, access: Access | None = None) -> None:
     """Build the assistant (unless given) and serve the UI on ``settings.ui.host``/``port`` until stopped."""
     from ..assistant import Assistant
     from ..settings import Settings
 
     settings = settings or (assistant.settings if assistant is not None else Settings())
+    access = access or Access.from_settings(settings)
     assistant = assistant or Assistant(settings)
-    app = build_app(assistant)
+    app = build_app(assistant, access)
     app.queue(default_concurrency_limit=settings.ui.concurrency)
-    print(f"News Q&A: serving on http://{settings.ui.host}:{settings.ui.port or '(free port)'} (Ctrl+C stops)", flush=True)
+    signin = f"sign-in on, {len(access.accounts)} account(s)" if access.auth else "no sign-in"
+    print(f"News Q&A: serving on http://{settings.ui.host}:{settings.ui.port or '(free port)'} ({signin}; Ctrl+C stops)", flush=True)
     launch(app, host=settings.ui.host, port=settings.ui.port, open_browser=open_browser, quiet=False)

@@ -406,9 +406,12 @@ def _reason(path: str, reason: str) -> str:
     return rest.strip()
 
 
-def ingest_report_html(report: IngestReport | None, *, names: dict[str, str] | None = None, error: str | None = None) -> str:
-    """The result of one ingest: a summary line and a row per file (added / unchanged / failed with reason)."""
-    if report is None and not error:
+def ingest_report_html(
+    report: IngestReport | None, *, names: dict[str, str] | None = None, error: str | None = None, note: str | None = None
+) -> str:
+    """The result of one ingest: a summary line and a row per file (added / unchanged / failed with
+    reason); or one line: an ``error`` (a refusal) or a ``note`` (an article removed)."""
+    if report is None and not error and not note:
         return ""
     names = names or {}
 
@@ -419,9 +422,15 @@ def ingest_report_html(report: IngestReport | None, *, names: dict[str, str] | N
     return _render(
         "ingest_report.html",
         error=error or "",
+        note=note or "",
         report=report,
         rows=[(display(key), status, detail) for key, status, detail in ingest_rows(report)] if report else [],
     )
+
+
+def user_html(name: str, role: str) -> str:
+    """Who is signed in, their role, and the sign-out link (shown when sign-in is on)."""
+    return _render("user.html", user=name, role=role)
 
 
 def info_html(info: dict) -> str:

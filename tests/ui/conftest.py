@@ -90,11 +90,12 @@ def hash_store(root: Path, settings: Settings, folder: Path | None = None):
 
 
 @contextlib.contextmanager
-def served(assistant) -> Iterator[str]:
-    """The app for ``assistant`` running in this process on a free port; yields its URL."""
+def served(assistant, access=None) -> Iterator[str]:
+    """The app for ``assistant`` running in this process on a free port; yields its URL. ``access``
+    (an ``assistant.ui.access.Access``) defaults to the one its settings give."""
     from assistant.ui import build_app, launch
 
-    app = build_app(assistant)
+    app = build_app(assistant, access)
     url = launch(app, host="127.0.0.1", port=0, prevent_thread_lock=True)
     try:
         yield url

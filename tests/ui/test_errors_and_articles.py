@@ -59,7 +59,8 @@ def test_empty_index_then_ingest_uploads_and_a_folder(tmp_path, new_page, artifa
     from vectorstore import open_store
     from vectorstore.embedder import HashEmbedder
 
-    settings = fast_settings(tmp_path / "index")
+    # server paths are allowed inside ui.ingest_roots only
+    settings = fast_settings(tmp_path / "index", **{"ui.ingest_roots": [str(SEEDS), str(tmp_path / "more")]})
     assistant = Assistant(settings, store=open_store(settings, embedder=HashEmbedder()), llm=quoting_model())
     upload = tmp_path / "to-upload"
     upload.mkdir()
@@ -102,7 +103,8 @@ def test_empty_index_then_ingest_uploads_and_a_folder(tmp_path, new_page, artifa
         assert page.page.locator("#nqa-articles .nqa-stat b").first.inner_text() == "2"
         assert "2 articles" in page.page.locator("#nqa-header").inner_text()
 
-        page.page.locator("#nqa-folder textarea, #nqa-folder input").first.fill(str(tmp_path / "nowhere"))
+        (tmp_path / "more").mkdir()
+        page.page.locator("#nqa-folder textarea, #nqa-folder input").first.fill(str(tmp_path / "more" / "nowhere"))
         page.ingest()
         assert "no such file or folder" in page.page.locator("#nqa-ingest-report .nqa-bad").inner_text()
 
