@@ -145,7 +145,8 @@ class Assistant:
     def stream(
         self, question: str, history: list[Turn] | None = None, *, k: int | None = None, filters: Filters | None = None
     ) -> Iterator[StreamEvent]:
-        """Yield a ``passages`` event, ``token`` events while the model writes, then one ``answer``."""
+        """Yield a ``passages`` event, ``token`` events while the model writes, a ``checking`` event,
+        then one ``answer``."""
         t0 = time.perf_counter()
         query = self.query(question, history, k=k, filters=filters)
         if self.store.catalog.counts()[0] == 0:
@@ -184,6 +185,7 @@ class Assistant:
                         timings.setdefault("first_token_s", time.perf_counter() - t0)
                         shown = text
                         yield StreamEvent("token", text=text)
+                yield StreamEvent("checking", text=shown)
                 checked: Checked = self.chain.check(raw, context)
                 if checked.abstained or not _wrong_language(checked.text, lang):
                     break

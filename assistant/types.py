@@ -89,10 +89,11 @@ class Answer:
 
 @dataclass(frozen=True)
 class StreamEvent:
-    """What ``Assistant.stream`` yields: ``token`` events while the model writes (``text`` is the
-    text so far), then exactly one ``answer`` event with the checked ``Answer``."""
+    """What ``Assistant.stream`` yields: ``passages`` once found, ``token`` events while the model
+    writes (``text`` is the text so far), ``checking`` when the verifier starts on the finished text,
+    then exactly one ``answer`` event with the checked ``Answer``."""
 
-    kind: Literal["passages", "token", "answer"]
+    kind: Literal["passages", "token", "checking", "answer"]
     text: str = ""
     answer: Answer | None = None
     passages: list[Hit] | None = None

@@ -114,6 +114,9 @@ class Handlers:
                     if now - last >= STREAM_EVERY_S:
                         last = now
                         yield conversation_html(conv), gr.skip(), conv
+                elif ev.kind == "checking":
+                    ex.draft, ex.status = ev.text, "checking"
+                    yield conversation_html(conv), gr.skip(), conv
                 elif ev.kind == "answer":
                     ex.answer, ex.status = ev.answer, "done"
         except AssistantError as e:

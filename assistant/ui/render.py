@@ -272,7 +272,7 @@ class Exchange:
     """One question of a session's conversation and what became of it."""
 
     question: str
-    status: Literal["queued", "searching", "writing", "done", "failed", "stopped"] = "queued"
+    status: Literal["queued", "searching", "writing", "checking", "done", "failed", "stopped"] = "queued"
     draft: str = ""  # the model's text so far, while it writes
     passages: list[Hit] = field(default_factory=list)
     answer: Answer | None = None

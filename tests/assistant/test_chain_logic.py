@@ -104,10 +104,11 @@ def test_follow_up_is_condensed_before_retrieval(store):
     assert "Was sagte Trump über Schutz" in llm.calls[0][-1]["content"]  # the condense prompt saw the history
 
 
-def test_streaming_yields_passages_tokens_then_answer(store):
+def test_streaming_yields_passages_tokens_checking_then_answer(store):
     a, _ = make(store, [ANCHORAGE_DE])
     kinds = [e.kind for e in a.stream("Wo traf Trump Putin?")]
-    assert kinds[0] == "passages" and kinds[-1] == "answer" and "token" in kinds
+    assert kinds[0] == "passages" and kinds[-2:] == ["checking", "answer"] and "token" in kinds
+    assert kinds.index("checking") > max(i for i, k in enumerate(kinds) if k == "token")
 
 
 def test_llm_down_still_returns_passages(store):

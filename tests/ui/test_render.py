@@ -138,6 +138,16 @@ def test_streaming_draft_and_question_are_escaped():
 
 
 @pytest.mark.parametrize(
+    ("status", "label"),
+    [("queued", "Waiting for a free answer slot"), ("searching", "Searching the articles"),
+     ("writing", "Reading the passages"), ("checking", "Checking each sentence against its passage")],
+)
+def test_every_wait_names_its_stage(status, label):
+    html = conversation_html([Exchange(question="Frage?", status=status, passages=[P1])])
+    assert f'data-status="{status}"' in html and label in html
+
+
+@pytest.mark.parametrize(
     "url, kept",
     [("https://example.org/x?a=1", True), ("http://example.org", True), ("javascript:alert(1)", False),
      (" JavaScript:alert(1)", False), ("data:text/html,<script>", False), ("/relative", False), ("", False), (None, False)],
