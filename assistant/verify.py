@@ -268,7 +268,7 @@ _CONVERSE = re.compile(
 )
 _PASSIVE_AUX = re.compile(r"\b(?:wurde|wurden|worden|wird|werden|was|were|is|are|been|being)\b", re.IGNORECASE)
 _AGENT = {"von", "vom", "by", "durch"}
-_PARTICIPLE = re.compile(r"\b(?:ge[a-zäöüß]+(?:t|en)|[a-zäöüß]+iert|[a-z]+ed|beaten|taken|given|chosen|driven|won|held|led|made|seen|sent|beat)\b")
+_PARTICIPLE = re.compile(r"\b(?:ge[a-zäöüß]+(?:t|en)|(?:be|ver|er|zer|ent|über)[a-zäöüß]+(?:t|en)|[a-zäöüß]+iert|[a-z]+ed|beaten|taken|given|chosen|driven|won|held|led|made|seen|sent|beat)\b")
 #: Words for an office, which stand for the person ("Präsident … besuchte Obama"): not a second actor.
 _TITLES = re.compile(
     r"^(?:präsident\w*|president|kanzler\w*|chancellor|minister\w*|premier\w*|chef\w*|könig\w*|king|queen|papst|pope"
@@ -343,7 +343,7 @@ def _order(tokens: list[str], a: int, b: int) -> tuple[bool, bool]:
     while k > a and tokens[k][:1].isupper():
         k -= 1
     agent = tokens[k].lower() in _AGENT or (k - 1 > a and tokens[k].lower() in _ARTICLE and tokens[k - 1].lower() in _AGENT)
-    around = " ".join(tokens[a + 1 : b + 6])
+    around = " ".join(tokens[max(0, a - 2) : b + 6])  # "wurde Thiem von Andujar besiegt"
     passive = agent and bool(_PASSIVE_AUX.search(around)) and bool(_PARTICIPLE.search(around))
     return passive, bool(_SYMMETRIC.search(between) or _RELATIVE.search(between))
 
@@ -399,7 +399,7 @@ def name_swap(claim: str, evidence: str, *, margin: float = 0.2) -> str | None:
     either side ("wurde von … besiegt") legitimately exchanges them and is left alone."""
     ct = _tokens(claim)
     runs = [r for r in _name_runs(ct, claim) if not _TITLES.match(ct[r[1] - 1])]
-    if len(runs) < 2 or _language_of(claim) != _language_of(evidence):
+    if len(runs) < 2 or _language_of(claim) != _language_of(evidence) or _SYMMETRIC.search(claim):
         return None
     def copied(tokens: list[str], et: list[str]) -> float:
         """The share of the claim's words found in the sentence in the same order."""
@@ -551,7 +551,7 @@ def place_mismatch(claim: str, evidence: str) -> str | None:
             continue
         # The place is there: is it the one the evidence gives for the claim's names before it?
         verdicts = []
-        for head in (t for t in ct[:pos] if t[:1].isupper() and t in set(names(claim))):
+        for head in (t for t in ct[:pos] if t[:1].isupper() and t in set(names("Und " + claim))):
             at = _find(head, et)
             if at is None:
                 continue
