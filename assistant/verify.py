@@ -95,7 +95,8 @@ _NEGATION = re.compile(
     r"\b(?:nicht|nichts|nie|niemals|nirgends|weder|ohne|kein\w*|not|never|neither|nor|without|nothing|none|no\s+(?=\w))\b"
     r"|n't\b"
     r"|\b(?:ausgeschlossen|auszuschlie(?:ß|ss)en|ausschlie(?:ß|ss)\w*|abgelehnt|abzulehnen|verweigert\w*|bestritten|dementiert)\b"
-    r"|\b(?:rul(?:e|es|ed|ing)\s+out|refus\w+|reject\w*|den(?:y|ies|ied)|declin(?:e|es|ed))\b",
+    r"|\b(?:rul(?:e|es|ed|ing)\s+out|refus\w+|reject\w*|den(?:y|ies|ied)|declin(?:e|es|ed))\b"
+    r"|\b(?:scheitert\w*|gescheitert|fail(?:s|ed)?)\b",
     re.IGNORECASE,
 )
 # German separable verbs: "schloss … aus", "lehnte … ab" (the particle ends the clause).
@@ -461,7 +462,15 @@ def _figure(token: str) -> str | None:
 
 
 #: Units written as a sign or a word in either language.
-_UNITS = {"%": "Prozent", "percent": "Prozent", "prozent": "Prozent", "€": "Euro", "$": "Dollar", "us-dollar": "Dollar"}
+_UNITS = {"%": "Prozent", "percent": "Prozent", "prozent": "Prozent", "€": "Euro", "$": "Dollar", "us-dollar": "Dollar"} | {
+    en: de for en, de in (
+        ("votes", "Stimmen"), ("people", "Menschen"), ("persons", "Personen"), ("seats", "Sitze"), ("years", "Jahre"),
+        ("points", "Punkte"), ("goals", "Tore"), ("laws", "Gesetze"), ("sessions", "Sitzungen"), ("hours", "Stunden"),
+        ("minutes", "Minuten"), ("days", "Tage"), ("weeks", "Wochen"), ("months", "Monate"), ("children", "Kinder"),
+        ("soldiers", "Soldaten"), ("members", "Mitglieder"), ("countries", "Länder"), ("tons", "Tonnen"),
+        ("billion", "Milliarden"), ("million", "Millionen"), ("euros", "Euro"), ("dollars", "Dollar"),
+    )
+}
 
 
 def counted(text: str) -> list[tuple[str, str]]:
@@ -666,7 +675,7 @@ class Verifier:
                 other = text_dates
                 month = int(d.value[5:7])
                 year = d.value[:4]
-                ev_months = {MONTHS[w.lower().rstrip(".")] for w in WORD.findall(evidence_text) if w.lower().rstrip(".") in MONTHS}
+                ev_months = {_month_of(w) for w in WORD.findall(evidence_text)} - {None}
                 if not other and month in ev_months and (year == "????" or year in evidence_text + src.date):
                     continue  # "im Februar" in the passage, dated 2025 by its header: "February 2025"
                 if other:
@@ -697,6 +706,13 @@ class Verifier:
         if missing:
             verdict = _worse(verdict, "not_found")
             reasons.append(f"not in the passage: {', '.join(missing)}")
+        # of a list or a companion, some in the evidence and some only elsewhere in the passage: the
+        # sentence that states this names others ("between Newcastle and Sunderland" against "Newcastle
+        # und Gateshead", Sunderland named further on)
+        elsewhere = [n for n in required if not ev_words.has(n) and n not in missing]
+        if elsewhere and any(ev_words.has(n) for n in required) and not fragment:
+            verdict = _worse(verdict, "not_found")
+            reasons.append(f"the passage names {', '.join(elsewhere)} elsewhere, not with the others")
         loose_missing = [n for n in others if not src_words.has(n)]
         if len(loose_missing) >= 2 and len(loose_missing) > 0.5 * len(others):
             verdict = _worse(verdict, "not_found")
@@ -740,6 +756,14 @@ class Verifier:
                 verdict = "not_found"
                 reasons.append(f"the model does not read the claim in the evidence (P(yes) {entail:.2f})")
         return ClaimCheck(text, verdict, evidence, tuple(reasons), best.similarity, entail)
+
+
+def _month_of(word: str) -> int | None:
+    """The month a word names, also as the head of a compound ("Februarwoche" -> 2)."""
+    w = word.lower().rstrip(".")
+    if w in MONTHS:
+        return MONTHS[w]
+    return next((n for m, n in MONTHS.items() if len(m) >= 4 and w.startswith(m)), None)
 
 
 def _adjacent(text: str, a: Evidence, b: Evidence) -> bool:

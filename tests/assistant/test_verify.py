@@ -111,7 +111,7 @@ def test_figures_belong_to_what_they_count(claim, evidence, mismatch):
 
 
 def test_counted_and_ordinals():
-    assert counted("58 of the 100 votes") == [("58", "votes"), ("100", "votes")]
+    assert counted("58 of the 100 votes") == [("58", "stimmen"), ("100", "stimmen")]  # units meet across languages
     assert counted("bei den Tackles (118)") == [("118", "tackles")]
     assert ordinals("beim zweiten Besuch, the third time") == {2, 3}
 
