@@ -154,14 +154,17 @@ def main(argv: list[str] | None = None, prog: str = "python -m evals.checker") -
     ap.add_argument("--entailment", metavar="MODEL", help="also ask this GGUF model for P(yes) (e.g. qwen2.5-coder-1.5b)")
     ap.add_argument("--min-entailment", type=float,
                     help="answering.min_entailment for this run (0 records P(yes) for every pair the rules accept)")
+    ap.add_argument("--per-kind", type=int, metavar="N", help="only the first N pairs of each kind (a quicker run)")
     ap.add_argument("--label", default="", help="a name for this run")
     ap.add_argument("--out", type=Path, default=Path("evals/results"), help="results folder")
     args = ap.parse_args(argv)
     verifier = verifier_from(Settings(), min_similarity=args.min_similarity, entailment_model=args.entailment,
                              min_entailment=args.min_entailment)
     pairs = load_pairs(args.set)
+    if args.per_kind:
+        pairs = [p for p in pairs if sum(q.kind == p.kind for q in pairs[: pairs.index(p)]) < args.per_kind]
     result = run(pairs, lambda p: verifier.check(p.claim, [p.source], [1], language=p.language))
-    result["settings"] = {"set": str(args.set), "min_similarity": verifier.min_similarity, "entailment": args.entailment,
+    result["settings"] = {"set": str(args.set), "per_kind": args.per_kind, "min_similarity": verifier.min_similarity, "entailment": args.entailment,
                           "min_entailment": verifier.min_entailment, "embedding": getattr(verifier.embedder, "name", "?")}
     if args.entailment:
         result["sweep"] = entailment_sweep(result["rows"])
