@@ -519,8 +519,9 @@ def figure_mismatch(claim: str, evidence: str) -> str | None:
 # --------------------------------------------------------------------------------------------------
 # Places bound to their preposition: "nahe Kabul" against "in Kabul … nahe Maimana" is another place.
 
+# Not "im": German puts its nouns there ("im Jahr 2022"), and a noun is no place.
 _PLACE_GROUPS = {
-    "in": "in", "im": "in", "at": "in", "nahe": "near", "near": "near", "bei": "near", "nach": "to", "to": "to",
+    "in": "in", "at": "in", "nahe": "near", "near": "near", "bei": "near", "nach": "to", "to": "to",
     "aus": "from", "from": "from",
 }
 

@@ -122,6 +122,9 @@ def test_counted_and_ordinals():
     ("Scheele entdeckte den Sauerstoff in Wiltshire.", "Sauerstoff wurde von Scheele in Uppsala und unabhängig davon von Priestley in Wiltshire entdeckt.", True),
     ("Priestley entdeckte den Sauerstoff in Wiltshire.", "Sauerstoff wurde von Scheele in Uppsala und unabhängig davon von Priestley in Wiltshire entdeckt.", False),
     ("Trump met Putin in Alaska.", "Am Freitag traf er in Anchorage, Alaska, mit Putin zusammen.", False),
+    # "im Jahr" is no place (found by tests/assistant/test_citations.py)
+    ("Das Treffen fand in Anchorage statt.", "Am Freitag traf er in Anchorage, Alaska, mit Putin zusammen. "
+     "Es war das erste Treffen seit Beginn des Krieges im Jahr 2022.", False),
     ("Der größte Posten entfällt auf Personalkosten im KBA.", "Der größte Posten entfällt auf Personalkosten im Kraftfahrt-Bundesamt (KBA).", False),
 ])
 def test_places_bound_to_their_preposition(claim, evidence, mismatch):
