@@ -32,6 +32,8 @@ from vectorstore.embedder import Embedder
 from vectorstore.text import (
     MONTHS,
     STOPWORDS,
+    STOPWORDS_DE,
+    STOPWORDS_EN,
     WEEKDAYS,
     WORD,
     content_words,
@@ -93,7 +95,8 @@ _NEGATION = re.compile(
     r"\b(?:nicht|nichts|nie|niemals|nirgends|weder|ohne|kein\w*|not|never|neither|nor|without|nothing|none|no\s+(?=\w))\b"
     r"|n't\b"
     r"|\b(?:ausgeschlossen|auszuschlie(?:ß|ss)en|ausschlie(?:ß|ss)\w*|abgelehnt|abzulehnen|verweigert\w*|bestritten|dementiert)\b"
-    r"|\b(?:rul(?:e|es|ed|ing)\s+out|refus\w+|reject\w*|den(?:y|ies|ied)|declin(?:e|es|ed))\b",
+    r"|\b(?:rul(?:e|es|ed|ing)\s+out|refus\w+|reject\w*|den(?:y|ies|ied)|declin(?:e|es|ed))\b"
+    r"|\b(?:scheitert\w*|gescheitert|fail(?:s|ed)?)\b",
     re.IGNORECASE,
 )
 # German separable verbs: "schloss … aus", "lehnte … ab" (the particle ends the clause).
@@ -129,6 +132,7 @@ _TRANSLATIONS = {
 # Words that announce a place or a list of people: a capitalised word after them must be in the passage.
 _PLACE_WORDS = {"in", "nach", "aus", "bei", "at", "from", "near"}
 _LIST_WORDS = {"und", "and", "sowie", "or", "oder", ","}
+_WITH_WORDS = {"mit", "with", "samt", "alongside"}
 
 
 def _similar(a: str, b: str) -> bool:
@@ -181,17 +185,32 @@ def _required_names(claim: str) -> tuple[list[str], list[str]]:
     for i, t in enumerate(tokens):
         if is_name[i] and i and tokens[i - 1].lower() in _PLACE_WORDS:
             required.add(i)
-    # Lists of names ("Trump, Macron und Scholz"): runs of names joined by commas and a conjunction.
+        # a companion: "gemeinsam mit X", "together with X", "as well as X"
+        if is_name[i] and i and (tokens[i - 1].lower() in _WITH_WORDS or tokens[i - 2 : i] == ["well", "as"]):
+            required.add(i)
+    # Lists of names ("Trump, Macron und Scholz", "Toghrul Khan and the shaman Kokochu"): runs of names,
+    # of one or more words, joined by commas and a conjunction, which may have up to two lower-case
+    # words after it.
     i = 0
     while i < len(tokens):
         if not is_name[i]:
             i += 1
             continue
         run, j, conj = [i], i + 1, False
-        while j + 1 < len(tokens) and tokens[j].lower() in _LIST_WORDS and is_name[j + 1]:
+        while True:
+            while j < len(tokens) and is_name[j]:  # the rest of a name of several words
+                run.append(j)
+                j += 1
+            if j + 1 >= len(tokens) or tokens[j].lower() not in _LIST_WORDS:
+                break
+            k = j + 1
+            while k < len(tokens) and k - j <= 2 and not is_name[k] and tokens[k][:1].islower() and tokens[k] != ",":
+                k += 1
+            if k >= len(tokens) or not is_name[k]:
+                break
             conj = conj or tokens[j] != ","
-            run.append(j + 1)
-            j += 2
+            run.append(k)
+            j = k + 1
         if conj:
             required.update(run)
         i = j
@@ -231,6 +250,350 @@ def candidate_spans(text: str) -> list[tuple[int, int]]:
     return out or [(0, len(text))]
 
 
+# --------------------------------------------------------------------------------------------------
+# Roles: who did what to whom. Two names around a verb in the claim must stand in the same order in
+# the evidence, unless one of them says it in the passive ("wurde von X geschlagen", "was beaten by X"),
+# the verb is symmetric ("traf", "met") or a converse ("verlor gegen", "lost to").
+
+_TOKEN = re.compile(r"[^\W\d_][\w\-’']*|\d+(?:[.,]\d+)*|[,;:–—()%€$]", re.UNICODE)
+_LINK = {"und", "and", "oder", "or", "sowie", "mit", "with", "zwischen", "between", "gegen", "against", "vs",
+         "sich", "einander", "together", "gemeinsam", "zusammen", "both", "beide", "each", ",", ";", ":", "–", "—", "("}
+_SYMMETRIC = re.compile(
+    r"\b(?:trafen|traf|treffen|trifft|getroffen|met|meet|meets|meeting|sprach(?:en)?|spoke|talked|telefonierte\w*"
+    r"|verhandelt\w*|negotiated|heiratete\w*|married|spielte\w*|played|tied|unentschieden|drew|zusammen\w*)\b",
+    re.IGNORECASE,
+)
+_CONVERSE = re.compile(
+    r"\b(?:verlor\w*|unterlag\w*|lost|loses|lose|fell|succumbed|erhielt|bekam|received|got|beaten|geschlagen)\b",
+    re.IGNORECASE,
+)
+_PASSIVE_AUX = re.compile(r"\b(?:wurde|wurden|worden|wird|werden|was|were|is|are|been|being)\b", re.IGNORECASE)
+_AGENT = {"von", "vom", "by", "durch"}
+_PARTICIPLE = re.compile(r"\b(?:ge[a-zäöüß]+(?:t|en)|(?:be|ver|er|zer|ent|über)[a-zäöüß]+(?:t|en)|[a-zäöüß]+iert|[a-z]+ed|beaten|taken|given|chosen|driven|won|held|led|made|seen|sent|beat)\b")
+#: Words for an office, which stand for the person ("Präsident … besuchte Obama"): not a second actor.
+_TITLES = re.compile(
+    r"^(?:präsident\w*|president|kanzler\w*|chancellor|minister\w*|premier\w*|chef\w*|könig\w*|king|queen|papst|pope"
+    r"|trainer\w*|coach|kaiser\w*|emperor|bürgermeister\w*|mayor|sprecher\w*|spokes\w*|amtskolleg\w*|counterpart)$",
+    re.IGNORECASE,
+)
+_RELATIVE_WORDS = {"that", "which", "who", "whom", "whose", "der", "die", "das", "den", "dem", "welche", "welcher"}
+# A relative clause (", den Putin empfing", ", who"): not ", der Ministerpräsident", where "der" is an article.
+_RELATIVE = re.compile(r",\s*(?:(?:den|dem|der|die|das)\s+(?=[a-zäöüß])|(?:denen|deren|dessen|welche\w*|who|whom|whose|which)\b)")
+
+
+def _tokens(text: str) -> list[str]:
+    return _TOKEN.findall(text)
+
+
+def _name_runs(tokens: list[str], text: str) -> list[tuple[int, int]]:
+    """Runs of consecutive name tokens (``names`` of the text, its first word included: "Abbas rief …")
+    as [start, end) token indices."""
+    found = set(names("Und " + text))
+    is_name = [any(t == n or t.startswith(n) for n in found) for t in tokens]
+    runs: list[tuple[int, int]] = []
+    for i, flag in enumerate(is_name):
+        if not flag:
+            continue
+        if runs and runs[-1][1] == i:
+            runs[-1] = (runs[-1][0], i + 1)
+        else:
+            runs.append((i, i + 1))
+    return runs
+
+
+_ARTICLE = {"der", "die", "das", "den", "dem", "des", "ein", "eine", "einen", "einem", "einer", "eines", "sein", "seine",
+            "seinen", "seinem", "seiner", "ihr", "ihre", "ihren", "ihrem", "ihrer", "diese", "dieser", "diesen", "the", "a", "an"}
+_NOUN_ENDING = re.compile(r"(?:ung|heit|keit|schaft|tion|sion|tät|nis|ismus|ment|chen|ium)$")
+
+
+def _actor(tokens: list[str], run: tuple[int, int], evidence: str) -> bool:
+    """Whether a run of capitalised words can be someone who acts: not a place ("in Rio", a name the
+    evidence puts after a place preposition) and, in German, where every noun is capitalised, a name of
+    several words or one with no article before it and no common-noun ending ("Abbas", not "die Börse")."""
+    a0, a1 = run
+    before = tokens[a0 - 1].lower() if a0 else ""
+    head = tokens[a1 - 1]
+    if before in _PLACE_GROUPS or head.lower() in MONTHS or weekdays(head) or _TITLES.match(head):
+        return False
+    if before in {"of", "des"} or re.search(r"['’]s?$", head):
+        return False  # an owner ("of Topeka", "Kublai's reign") does not act
+    if any(_Words(w).has(head) for _, _, w in bound_places(evidence)):
+        return False
+    if _language_of(" ".join(tokens)) == "de":
+        if _NOUN_ENDING.search(head):
+            return False
+        if a1 - 2 >= 0 and tokens[a1 - 2][:1].isupper() and head.endswith("s"):
+            return False  # a genitive after its noun ("die Regierungspartei Erdoğans") owns, it does not act
+    return a1 - a0 >= 2 or before not in _ARTICLE
+
+
+def _find(name: str, tokens: list[str]) -> int | None:
+    """The first token position where ``name`` (tolerantly spelled) stands, else None."""
+    for i, t in enumerate(tokens):
+        if t[:1].isalpha() and abs(len(t) - len(name)) <= 2 and _Words(t).has(name):
+            return i  # of similar length: "Kenya" is not "Kenyatta"
+    return None
+
+
+def _order(tokens: list[str], a: int, b: int) -> tuple[bool, bool]:
+    """(passive, symmetric or converse) for the stretch between token positions a < b: "wurde … von Y"
+    makes the first name the one acted on."""
+    between = " ".join(tokens[a + 1 : b])
+    # the agent's preposition right before the second name (only name words between: "von Adidas-Chef Hainer")
+    k = b - 1
+    while k > a and tokens[k][:1].isupper():
+        k -= 1
+    agent = tokens[k].lower() in _AGENT or (k - 1 > a and tokens[k].lower() in _ARTICLE and tokens[k - 1].lower() in _AGENT)
+    around = " ".join(tokens[max(0, a - 2) : b + 6])  # "wurde Thiem von Andujar besiegt"
+    passive = agent and bool(_PASSIVE_AUX.search(around)) and bool(_PARTICIPLE.search(around))
+    return passive, bool(_SYMMETRIC.search(between) or _RELATIVE.search(between))
+
+
+def role_swap(claim: str, evidence: str) -> str | None:
+    """Why the evidence has the claim's two names the other way round ("Abbas rief Netanyahu an" against
+    "Netanyahu habe Abbas angerufen"), else None. Only a claim of the form NAME verb … NAME counts."""
+    ct = _tokens(claim)
+    et = _tokens(evidence)
+    runs = _name_runs(ct, claim)
+    for (a0, a1), (b0, b1) in zip(runs, runs[1:]):
+        if not (_actor(ct, (a0, a1), evidence) and _actor(ct, (b0, b1), evidence)):
+            continue
+        between = ct[a1:b0]
+        if not between or len(between) > 6 or not between[0][:1].islower():
+            continue  # the verb must follow the first name: "X besiegte Y", "X tasked Y"
+        if any(t.lower() in _LINK for t in between) or between[0].lower() in _RELATIVE_WORDS:
+            continue
+        if not any(t.isalpha() and t.islower() and t not in STOPWORDS for t in between):
+            continue  # no verb between them
+        a, b = ct[a1 - 1], ct[b1 - 1]  # the head of each name: "Pittsburgh Steelers" -> "Steelers"
+        if fold(a) == fold(b):
+            continue
+        ea, eb = _find(a, et), _find(b, et)
+        if ea is None or eb is None or ea == eb:
+            continue
+        c_passive, c_sym = _order(ct, a1 - 1, b1 - 1)
+        first, second = sorted((ea, eb))
+        e_passive, e_sym = _order(et, first, second)
+        if c_sym or e_sym or _SYMMETRIC.search(" ".join(between)) or second - first > 45:
+            continue
+        converse = bool(_CONVERSE.search(" ".join(between))) != bool(_CONVERSE.search(" ".join(et[first + 1 : second])))
+        claim_agent_first = not c_passive
+        evidence_agent_first = (ea < eb) != e_passive
+        if (claim_agent_first == evidence_agent_first) == converse:
+            return f"the evidence has {a} and {b} the other way round (who did what to whom)"
+    return None
+
+
+def _passive(text: str) -> bool:
+    """A passive with its agent ("wurde von X besiegt", "was beaten by X")."""
+    return bool(_PASSIVE_AUX.search(text) and _PARTICIPLE.search(text) and _AGENT & set(text.lower().split()))
+
+
+def _stems(tokens: list[str]) -> list[str]:
+    return [fold(t)[:6] for t in tokens if t[:1].isalnum()]
+
+
+def name_swap(claim: str, evidence: str, *, margin: float = 0.2) -> str | None:
+    """Why a claim that copies an evidence sentence reads better with two of its names exchanged
+    ("Die Pittsburgh Steelers besiegten die Broncos" against "Die Broncos besiegten die Pittsburgh
+    Steelers"), else None. Works on word order alone, so only within one language; a passive on
+    either side ("wurde von … besiegt") legitimately exchanges them and is left alone."""
+    ct = _tokens(claim)
+    runs = [r for r in _name_runs(ct, claim) if not _TITLES.match(ct[r[1] - 1])]
+    if len(runs) < 2 or _language_of(claim) != _language_of(evidence) or _SYMMETRIC.search(claim):
+        return None
+    def copied(tokens: list[str], et: list[str]) -> float:
+        """The share of the claim's words found in the sentence in the same order."""
+        stems = _stems(tokens)
+        blocks = SequenceMatcher(None, stems, et, autojunk=False).get_matching_blocks()
+        return sum(b.size for b in blocks) / max(1, len(stems))
+
+    for sentence in (evidence[a:b] for a, b, _ in sentence_spans(evidence)):
+        et = _stems(_tokens(sentence))
+        base = copied(ct, et)
+        if base < 0.4:
+            continue
+        for i, (a0, a1) in enumerate(runs):
+            for b0, b1 in runs[i + 1 :]:
+                if fold(" ".join(ct[a0:a1])) == fold(" ".join(ct[b0:b1])):
+                    continue
+                swapped = ct[:a0] + ct[b0:b1] + ct[a1:b0] + ct[a0:a1] + ct[b1:]
+                after = copied(swapped, et)
+                # exchanged, the claim is (nearly) the sentence: a swap, not a paraphrase that moved a name
+                if (after >= 0.95 and after - base >= 0.04 or after >= 0.7 and after - base >= margin) \
+                        and not _passive(claim) and not _passive(sentence):
+                    return f"the evidence has {' '.join(ct[a0:a1])} and {' '.join(ct[b0:b1])} the other way round"
+    return None
+
+
+# --------------------------------------------------------------------------------------------------
+# Figures attached to what they count: "48 Gesetze" against "123 Gesetze" is a changed figure, even
+# when 48 stands elsewhere in the passage ("48 Sitzungen").
+
+_NUMBER_WORDS = {
+    **{w: str(i) for i, w in enumerate(
+        "null eins zwei drei vier fünf sechs sieben acht neun zehn elf zwölf".split()) if i >= 2},
+    **{w: str(i) for i, w in enumerate(
+        "zero one two three four five six seven eight nine ten eleven twelve".split()) if i >= 2},
+}
+_ORDINAL = re.compile(
+    r"\b(?:(erst|zweit|dritt|viert|fünft|sechst|siebt|acht|neunt|zehnt)(?:e|er|en|em|es)"
+    r"|(first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth))\b",
+    re.IGNORECASE,
+)
+_ORDINAL_VALUE = {w: i + 1 for i, w in enumerate("erst zweit dritt viert fünft sechst siebt acht neunt zehnt".split())} | {
+    w: i + 1 for i, w in enumerate("first second third fourth fifth sixth seventh eighth ninth tenth".split())}
+
+
+def ordinals(text: str) -> set[int]:
+    """Ordinal words a text has ("zweiten", "second" -> 2)."""
+    return {_ORDINAL_VALUE[(m.group(1) or m.group(2)).lower()] for m in _ORDINAL.finditer(text)}
+
+
+def _figure(token: str) -> str | None:
+    """The value of a token that is a figure ('1.000' -> '1000', 'zwei' -> '2', 'ersten' -> '1.')."""
+    if token[:1].isdigit():
+        return re.sub(r"[.,]", "", token)
+    low = token.lower()
+    if low in _NUMBER_WORDS:
+        return _NUMBER_WORDS[low]
+    m = _ORDINAL.fullmatch(low)
+    return f"{_ORDINAL_VALUE[(m.group(1) or m.group(2))]}." if m else None
+
+
+#: Units written as a sign or a word in either language.
+_UNITS = {"%": "Prozent", "percent": "Prozent", "prozent": "Prozent", "€": "Euro", "$": "Dollar", "us-dollar": "Dollar"} | {
+    en: de for en, de in (
+        ("votes", "Stimmen"), ("people", "Menschen"), ("persons", "Personen"), ("seats", "Sitze"), ("years", "Jahre"),
+        ("points", "Punkte"), ("goals", "Tore"), ("laws", "Gesetze"), ("sessions", "Sitzungen"), ("hours", "Stunden"),
+        ("minutes", "Minuten"), ("days", "Tage"), ("weeks", "Wochen"), ("months", "Monate"), ("children", "Kinder"),
+        ("soldiers", "Soldaten"), ("members", "Mitglieder"), ("countries", "Länder"), ("tons", "Tonnen"),
+        ("billion", "Milliarden"), ("million", "Millionen"), ("euros", "Euro"), ("dollars", "Dollar"),
+    )
+}
+
+
+def counted(text: str) -> list[tuple[str, str]]:
+    """(figure, what it counts) pairs: the first content word after a figure, skipping function words
+    and other figures ("58 of the 100 votes" -> votes); or "Tackles (118)", the figure in brackets
+    after its noun. Dates are left out."""
+    for d in reversed(date_mentions(text)):
+        text = text[: d.start] + " ; " + text[d.end :]
+    tokens = [_UNITS.get(t.lower(), t) for t in _tokens(text)]
+    out = []
+    for i, t in enumerate(tokens):
+        value = _figure(t)
+        if value is None:
+            continue
+        if i >= 2 and tokens[i - 1] == "(" and tokens[i - 2][:1].isalpha() and tokens[i - 2].lower() not in STOPWORDS:
+            out.append((value, fold(tokens[i - 2])))
+            continue
+        for u in tokens[i + 1 : i + 5]:
+            if u in _UNITS.values():
+                out.append((value, fold(u)))
+                break
+            if not u[:1].isalpha():
+                if u[:1].isdigit():
+                    continue
+                break
+            if u.lower() in STOPWORDS or _figure(u) is not None:
+                continue
+            out.append((value, fold(u)))
+            break
+    return out
+
+
+def figure_mismatch(claim: str, evidence: str) -> str | None:
+    """Why a figure of the claim is attached to something the evidence counts differently, else None."""
+    ev = counted(evidence)
+    for value, unit in counted(claim):
+        given = {v for v, u in ev if u == unit or _similar(u, unit)}
+        if given and value not in given:
+            return f"the evidence gives {unit!r} as {', '.join(sorted(given))}, not {value}"
+    c_ord, e_ord = ordinals(claim), ordinals(evidence)
+    if c_ord and e_ord and not c_ord & e_ord:
+        return f"the evidence has another ordinal ({', '.join(map(str, sorted(e_ord)))} vs {', '.join(map(str, sorted(c_ord)))})"
+    return None
+
+
+# --------------------------------------------------------------------------------------------------
+# Places bound to their preposition: "nahe Kabul" against "in Kabul … nahe Maimana" is another place.
+
+# Not "im": German puts its nouns there ("im Jahr 2022"), and a noun is no place.
+_PLACE_GROUPS = {
+    "in": "in", "at": "in", "nahe": "near", "near": "near", "bei": "near", "nach": "to", "to": "to",
+    "aus": "from", "from": "from",
+}
+
+
+def bound_places(text: str) -> list[tuple[int, str, str]]:
+    """(token position, preposition group, name) for a name right after a place preposition (English:
+    after "the" too). German nouns after an article are not places ("in der Nacht")."""
+    tokens = _tokens(text)
+    found = set(names(text))
+    out = []
+    for i, t in enumerate(tokens[:-1]):
+        group = _PLACE_GROUPS.get(t.lower())
+        if not group:
+            continue
+        j = i + 2 if tokens[i + 1].lower() == "the" and i + 2 < len(tokens) else i + 1
+        w = tokens[j]
+        if w[:1].isupper() and (w in found or any(w.startswith(n) for n in found)) and w.lower() not in MONTHS and not weekdays(w):
+            out.append((j, group, w))
+    return out
+
+
+def place_mismatch(claim: str, evidence: str) -> str | None:
+    """Why a place of the claim is not where the evidence puts it, else None: the evidence binds the
+    same preposition to another place and never to the claim's, or the claim's place sits next to a
+    name for which the evidence gives another place ("Scheele … in Uppsala", "Priestley in Wiltshire")."""
+    et = _tokens(evidence)
+    ev_places = bound_places(evidence)
+    ct = _tokens(claim)
+    for pos, group, place in bound_places(claim):
+        same = [(j, w) for j, g, w in ev_places if g == group]
+        if not same:
+            continue
+        if not any(_Words(w).has(place) for _, w in same):
+            # "in" is too common in German to read it so ("im KBA"); "nahe", "nach", "aus" are not
+            if group != "in" and (any(_Words(w).has(place) for _, _, w in ev_places) or _find(place, et) is not None):
+                return f"the evidence puts {place!r} with another preposition, and has {', '.join(w for _, w in same)} {group} it"
+            continue
+        # The place is there: is it the one the evidence gives for the claim's names before it?
+        verdicts = []
+        for head in (t for t in ct[:pos] if t[:1].isupper() and t in set(names("Und " + claim))):
+            at = _find(head, et)
+            if at is None:
+                continue
+            after = [(j, w) for j, w in same if 0 < j - at <= 12]
+            if after:
+                verdicts.append(_Words(min(after)[1]).has(place))
+        if verdicts and not any(verdicts):
+            return f"the evidence gives another place than {place!r} for who the claim names"
+    return None
+
+
+# --------------------------------------------------------------------------------------------------
+# Coverage: a claim in the passage's language whose content words are mostly not in the passage
+# says something the passage does not.
+
+
+def _language_of(text: str) -> str:
+    words = [w.lower() for w in WORD.findall(text)]
+    de = sum(w in STOPWORDS_DE for w in words)
+    en = sum(w in STOPWORDS_EN for w in words)
+    return "de" if de >= en else "en"
+
+
+def coverage(claim: str, passage: str) -> float:
+    """The share of the claim's content words (four letters or more) found, tolerantly, in the passage."""
+    words = [w for w in _content(claim) if len(w) >= 4]
+    if not words:
+        return 1.0
+    have = _Words(passage)
+    return sum(have.has(w) for w in words) / len(words)
+
+
 class Verifier:
     """Checks claims against sources. ``embedder`` is the store's; of a fused one (e5 + USE) only the
     first model is used, so that similarities are e5 cosines, on the scale ``min_similarity`` was
@@ -244,12 +607,14 @@ class Verifier:
         neighbour_margin: float = 0.04,
         entailment: Entailment | None = None,
         min_entailment: float = 0.5,
+        min_coverage: float = 0.5,
     ):
         self.embedder = getattr(embedder, "first", embedder)
         self.min_similarity = min_similarity
         self.neighbour_margin = neighbour_margin
         self.entailment = entailment
         self.min_entailment = min_entailment
+        self.min_coverage = min_coverage
         self._cache: dict[str, tuple[list[tuple[int, int]], np.ndarray]] = {}
 
     def _sentences(self, text: str) -> tuple[list[tuple[int, int]], np.ndarray]:
@@ -311,7 +676,7 @@ class Verifier:
                 other = text_dates
                 month = int(d.value[5:7])
                 year = d.value[:4]
-                ev_months = {MONTHS[w.lower().rstrip(".")] for w in WORD.findall(evidence_text) if w.lower().rstrip(".") in MONTHS}
+                ev_months = {_month_of(w) for w in WORD.findall(evidence_text)} - {None}
                 if not other and month in ev_months and (year == "????" or year in evidence_text + src.date):
                     continue  # "im Februar" in the passage, dated 2025 by its header: "February 2025"
                 if other:
@@ -342,6 +707,13 @@ class Verifier:
         if missing:
             verdict = _worse(verdict, "not_found")
             reasons.append(f"not in the passage: {', '.join(missing)}")
+        # of a list or a companion, some in the evidence and some only elsewhere in the passage: the
+        # sentence that states this names others ("between Newcastle and Sunderland" against "Newcastle
+        # und Gateshead", Sunderland named further on)
+        elsewhere = [n for n in required if not ev_words.has(n) and n not in missing]
+        if elsewhere and any(ev_words.has(n) for n in required) and not fragment:
+            verdict = _worse(verdict, "not_found")
+            reasons.append(f"the passage names {', '.join(elsewhere)} elsewhere, not with the others")
         loose_missing = [n for n in others if not src_words.has(n)]
         if len(loose_missing) >= 2 and len(loose_missing) > 0.5 * len(others):
             verdict = _worse(verdict, "not_found")
@@ -351,6 +723,25 @@ class Verifier:
         if claim_days and ev_days and not claim_days & ev_days:
             verdict = "contradicted"
             reasons.append(f"the weekday differs ({', '.join(sorted(claim_days))} vs {', '.join(sorted(ev_days))})")
+        # a single date or figure must be the best sentence's, not only its neighbour's ("den 7. Juni als
+        # Tag der Neuwahlen" against "den 1. November als Tag der Neuwahlen", next to "vom 7. Juni")
+        claim_dates, best_dates = date_mentions(text), date_mentions(best.text)
+        if len(claim_dates) == 1 and best_dates and len(evidence) > 1 and verdict != "contradicted":
+            if not any(same_date(claim_dates[0].value, b.value) for b in best_dates):
+                verdict = "contradicted"
+                reasons.append(f"the date {text[claim_dates[0].start:claim_dates[0].end]!r} is not the one the best sentence gives")
+        # figures attached to what they count; names in their roles; places bound to their preposition
+        for rule in (figure_mismatch, role_swap, name_swap, place_mismatch):
+            why = rule(text, evidence_text)
+            if why:
+                verdict = "contradicted"
+                reasons.append(why)
+        # a claim in the passage's language that mostly uses words the passage does not have
+        if _language_of(text) == _language_of(src.text) and len(_content(text)) >= 4 and not fragment:
+            share = coverage(text, src.text + " " + header)
+            if share < self.min_coverage:
+                verdict = _worse(verdict, "not_found")
+                reasons.append(f"most of its words are not in the passage ({share:.0%} are)")
         # polarity against the best sentence
         if negations(text) % 2 != negations(best.text) % 2 and best.similarity >= self.min_similarity - 0.05:
             verdict = "contradicted"
@@ -366,6 +757,14 @@ class Verifier:
                 verdict = "not_found"
                 reasons.append(f"the model does not read the claim in the evidence (P(yes) {entail:.2f})")
         return ClaimCheck(text, verdict, evidence, tuple(reasons), best.similarity, entail)
+
+
+def _month_of(word: str) -> int | None:
+    """The month a word names, also as the head of a compound ("Februarwoche" -> 2)."""
+    w = word.lower().rstrip(".")
+    if w in MONTHS:
+        return MONTHS[w]
+    return next((n for m, n in MONTHS.items() if len(m) >= 4 and w.startswith(m)), None)
 
 
 def _adjacent(text: str, a: Evidence, b: Evidence) -> bool:

@@ -3,6 +3,7 @@
     python -m evals.checker                     # the default verifier, results in evals/results/
     python -m evals.checker --min-similarity 0.82 --label sim82
     python -m evals.checker --entailment qwen2.5-coder-1.5b   # with the answer model's P(yes)
+    python -m evals.checker --set evals/sets/synthetic.jsonl --label v2   # the synthetic set (SYNTHETIC.md)
 
 Each record of ``evals/sets/checker.jsonl`` (see ``evals/sets/CHECKER.md``) is a passage, a claim and
 a label (supported / contradicted / not_found) of one kind (paraphrase, translation, negation, roles,
@@ -26,7 +27,7 @@ from assistant.verify import ClaimCheck, Source, Verifier
 from vectorstore.embedder import make_embedder
 
 CHECKER_SET = Path(__file__).with_name("sets") / "checker.jsonl"
-TRUE_KINDS = ("paraphrase", "translation", "date_format", "abbreviation", "possessive", "verbatim")
+TRUE_KINDS = ("paraphrase", "translation", "date_format", "abbreviation", "possessive", "verbatim", "reorder")
 
 
 @dataclass(frozen=True)
@@ -55,13 +56,29 @@ def run(pairs: Sequence[Pair], check: Callable[[Pair], ClaimCheck]) -> dict:
     """Check every pair; the per-kind and overall false-accept / false-reject rates."""
     rows, t0 = [], time.perf_counter()
     for p in pairs:
+        t = time.perf_counter()
         c = check(p)
         rows.append({
             "id": p.id, "kind": p.kind, "label": p.label, "origin": p.origin, "language": p.language, "claim": p.claim,
             "verdict": c.verdict, "similarity": round(c.similarity, 4), "entailment": c.entailment,
             "reasons": list(c.reasons), "evidence": [e.text for e in c.evidence],
+            "seconds": round(time.perf_counter() - t, 4),
         })
     return {"rows": rows, "summary": summarize(rows), "seconds": round(time.perf_counter() - t0, 1)}
+
+
+def entailment_sweep(rows: list[dict], thresholds: Sequence[float] = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)) -> list[dict]:
+    """False-accept and false-reject had ``min_entailment`` been each threshold: a run made with
+    ``--min-entailment 0`` has P(yes) for every pair the rules accept, so one run calibrates it."""
+    out = []
+    for t in thresholds:
+        sim = [{**r, "verdict": "not_found" if r["verdict"] == "supported" and r["entailment"] is not None
+                and r["entailment"] < t else r["verdict"]} for r in rows]
+        s = summarize(sim)
+        worst = max((k["false_accept"] for k in s["kinds"].values() if "false_accept" in k), default=0.0)
+        out.append({"min_entailment": t, "false_accept": s["false_accept"], "false_reject": s["false_reject"],
+                    "worst_kind_false_accept": worst})
+    return out
 
 
 def summarize(rows: list[dict]) -> dict:
@@ -79,9 +96,11 @@ def summarize(rows: list[dict]) -> dict:
             ("false_reject" if true_kind else "false_accept"): rate(sel, not true_kind),
             "exact": round(sum(r["verdict"] == r["label"] for r in sel) / len(sel), 3),
         }
+    seconds = sorted(r["seconds"] for r in rows if "seconds" in r)
     return {
         "n": len(rows), "false_accept": rate(false_rows, True), "false_reject": rate(true_rows, False),
         "exact": round(sum(r["verdict"] == r["label"] for r in rows) / len(rows), 3), "kinds": kinds,
+        "p50_seconds": seconds[len(seconds) // 2] if seconds else None,
     }
 
 
@@ -90,13 +109,19 @@ def markdown(result: dict, title: str) -> str:
     lines = [
         f"# Checker set: {title}", "",
         f"{s['n']} (claim, passage) pairs; false-accept **{s['false_accept']:.3f}** (target ≤ 0.05, every false kind ≤ 0.10), "
-        f"false-reject **{s['false_reject']:.3f}** (target ≤ 0.10); exact verdict {s['exact']:.3f}; {result['seconds']} s.", "",
+        f"false-reject **{s['false_reject']:.3f}** (target ≤ 0.10); exact verdict {s['exact']:.3f}; {result['seconds']} s "
+        f"(p50 {s.get('p50_seconds')} s per check).", "",
         "| kind | label | n | false-accept | false-reject | exact verdict |", "| --- | --- | ---: | ---: | ---: | ---: |",
     ]
     for kind, k in s["kinds"].items():
         fa = f"{k['false_accept']:.3f}" if "false_accept" in k else ""
         fr = f"{k['false_reject']:.3f}" if "false_reject" in k else ""
         lines.append(f"| {kind} | {k['label']} | {k['n']} | {fa} | {fr} | {k['exact']:.3f} |")
+    if result.get("sweep"):
+        lines += ["", "## min_entailment sweep (from this run's P(yes))", "",
+                  "| min_entailment | false-accept | worst kind | false-reject |", "| ---: | ---: | ---: | ---: |"]
+        lines += [f"| {w['min_entailment']} | {w['false_accept']:.3f} | {w['worst_kind_false_accept']:.3f} | {w['false_reject']:.3f} |"
+                  for w in result["sweep"]]
     wrong = [r for r in result["rows"] if (r["verdict"] == "supported") != (r["label"] == "supported")]
     if wrong:
         lines += ["", "## Wrong decisions", "", "| id | label | verdict | sim | claim | reasons |", "| --- | --- | --- | ---: | --- | --- |"]
@@ -106,7 +131,8 @@ def markdown(result: dict, title: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def verifier_from(settings: Settings, *, min_similarity: float | None = None, entailment_model: str | None = None) -> Verifier:
+def verifier_from(settings: Settings, *, min_similarity: float | None = None, entailment_model: str | None = None,
+                  min_entailment: float | None = None) -> Verifier:
     e = settings.embedding
     embedder = make_embedder(e.model, cache_dir=Path(settings.paths.cache_dir), quantize=e.quantize,
                              batch_size=e.batch_size, threads=e.threads, second_weight=e.second_weight)
@@ -118,7 +144,7 @@ def verifier_from(settings: Settings, *, min_similarity: float | None = None, en
 
         entail = ModelJudge(make_chat_model(settings.with_overrides(**{"llm.model": entailment_model})), load_prompt("verify", "en"))
     return Verifier(embedder, min_similarity=min_similarity or settings.answering.min_support_similarity, entailment=entail,
-                    min_entailment=settings.answering.min_entailment)
+                    min_entailment=settings.answering.min_entailment if min_entailment is None else min_entailment)
 
 
 def main(argv: list[str] | None = None, prog: str = "python -m evals.checker") -> int:
@@ -126,21 +152,31 @@ def main(argv: list[str] | None = None, prog: str = "python -m evals.checker") -
     ap.add_argument("--set", type=Path, default=CHECKER_SET, help="the checker set (JSONL)")
     ap.add_argument("--min-similarity", type=float, help="answering.min_support_similarity for this run")
     ap.add_argument("--entailment", metavar="MODEL", help="also ask this GGUF model for P(yes) (e.g. qwen2.5-coder-1.5b)")
+    ap.add_argument("--min-entailment", type=float,
+                    help="answering.min_entailment for this run (0 records P(yes) for every pair the rules accept)")
+    ap.add_argument("--per-kind", type=int, metavar="N", help="only the first N pairs of each kind (a quicker run)")
     ap.add_argument("--label", default="", help="a name for this run")
     ap.add_argument("--out", type=Path, default=Path("evals/results"), help="results folder")
     args = ap.parse_args(argv)
-    verifier = verifier_from(Settings(), min_similarity=args.min_similarity, entailment_model=args.entailment)
+    verifier = verifier_from(Settings(), min_similarity=args.min_similarity, entailment_model=args.entailment,
+                             min_entailment=args.min_entailment)
     pairs = load_pairs(args.set)
+    if args.per_kind:
+        pairs = [p for p in pairs if sum(q.kind == p.kind for q in pairs[: pairs.index(p)]) < args.per_kind]
     result = run(pairs, lambda p: verifier.check(p.claim, [p.source], [1], language=p.language))
-    result["settings"] = {"min_similarity": verifier.min_similarity, "entailment": args.entailment,
-                          "embedding": getattr(verifier.embedder, "name", "?")}
+    result["settings"] = {"set": str(args.set), "per_kind": args.per_kind, "min_similarity": verifier.min_similarity, "entailment": args.entailment,
+                          "min_entailment": verifier.min_entailment, "embedding": getattr(verifier.embedder, "name", "?")}
+    if args.entailment:
+        result["sweep"] = entailment_sweep(result["rows"])
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    name = f"{stamp}-checker" + (f"-{args.label}" if args.label else "")
+    set_name = "checker" if args.set.resolve() == CHECKER_SET.resolve() else args.set.stem
+    name = f"{stamp}-{set_name}" + (f"-{args.label}" if args.label else "")
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / f"{name}.json").write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
     (args.out / f"{name}.md").write_text(markdown(result, args.label or "verifier"), encoding="utf-8")
     s = result["summary"]
-    print(f"false-accept {s['false_accept']:.3f}, false-reject {s['false_reject']:.3f}, exact {s['exact']:.3f} -> {args.out / name}.md")
+    print(f"false-accept {s['false_accept']:.3f}, false-reject {s['false_reject']:.3f}, exact {s['exact']:.3f}, "
+          f"p50 {s['p50_seconds']} s per check -> {args.out / name}.md")
     return 0
 
 
