@@ -70,9 +70,10 @@ class Answering(Section):
         "by back ends without token probabilities). Catches swapped roles and figures the rules cannot.",
     )
     min_entailment: float = Field(
-        default=0.5, ge=0.0, le=1.0,
-        description="A claim the rules accept is still refused when the model's P(yes) is below this "
-        "(calibrated on evals/sets/checker.jsonl).",
+        default=0.3, ge=0.0, le=1.0,
+        description="A claim the rules accept is still refused when the model's P(yes) is below this. "
+        "Swept on the checker set (evals/sets/checker.jsonl) with prompts/verify.en.txt's 13 demonstrations: "
+        "0.3 gives false-accept 0.056 / false-reject 0.083, 0.5 gives 0.028 / 0.153.",
     )
     prompt_variant: str = Field(default="default", description="Prompt file variant (prompts/answer.<variant>.<lang>.txt).")
     prompts_dir: Path | None = Field(
