@@ -7,9 +7,10 @@ it cites (``assistant.verify``: supported, contradicted or not found, with evide
   that one (small models copy the fact right and the number wrong).
 - A sentence without a marker gets one only when a passage supports it.
 - A sentence with a link that is not the address of a shown article is dropped.
-- A contradicted sentence is replaced by the passage sentence that contradicts it, quoted word for
-  word, when that sentence is about the same matter (else it is dropped): the user sees what the
-  passage says, never its opposite. A sentence without a marker that no
+- A contradicted sentence is dropped: the user never sees the opposite of what the passage says. In
+  the answer to a yes/no question it is replaced by the passage sentence that contradicts it, quoted
+  word for word, when that sentence is about the same matter: that sentence is the answer ("Hat Trump
+  … ausgeschlossen?" → „Trump schloss … nicht aus …“). A sentence without a marker that no
   passage supports is dropped, and so is a bare "Yes."/"Nein.".
 - A cited sentence that no passage states is kept, marked ``not_found``: it never wears the
   supported badge and does not count as support.
@@ -20,7 +21,8 @@ from __future__ import annotations
 
 import re
 
-from vectorstore.text import MARKER, MARKER_WITH_SPACE, fold, marker_numbers, names, split_sentences
+from vectorstore.language import detect_language
+from vectorstore.text import MARKER, MARKER_WITH_SPACE, STOPWORDS_DE, WORD, fold, marker_numbers, names, split_sentences
 from vectorstore.types import Hit
 
 from .safety import neutralize
@@ -59,6 +61,30 @@ def quote_evidence(sentence: str, language: str) -> str:
     contradicts (a yes/no question answered the wrong way round, a garbled polarity)."""
     text = " ".join(sentence.split()).strip().strip("„“”\"»«").rstrip(".!?;:")
     return QUOTE.get(language, QUOTE["en"]).format(text) + "."
+
+
+_W_WORDS = frozenset(
+    """wer wen wem wessen was wann wo woher wohin warum wieso weshalb weswegen wie welche welcher welches
+    welchen welchem womit wofür wodurch worüber wozu who whom whose what when where why how which""".split()
+)
+_AUXILIARIES = frozenset(
+    """did does do is are was were has have had will would can could should shall may might must
+    hat haben hatte hatten ist sind war waren wird werden wurde wurden kann können konnte konnten soll
+    sollen sollte sollten will wollen wollte darf dürfen durfte muss müssen musste gibt gab""".split()
+)
+
+
+def is_yes_no(question: str) -> bool:
+    """A question asked to be answered yes or no: English opens with an auxiliary ("Did Trump …?"),
+    German with its finite verb ("Hat Trump …?", "Nimmt Merz teil?"), and neither has a question word
+    near its start ("Und wer war dabei?", "In welchem Jahr …?" are not)."""
+    words = [w.lower() for w in WORD.findall(question)][:4]
+    if not words or any(w in _W_WORDS for w in words[:3]):
+        return False
+    if words[0] in _AUXILIARIES:
+        return True
+    first = WORD.findall(question)[0]
+    return detect_language(question, default="de") == "de" and first[:1].isupper() and first.lower() not in STOPWORDS_DE | {"und", "aber", "laut"}
 
 
 def _same_matter(claim: str, check: ClaimCheck, verifier: Verifier) -> bool:
@@ -134,7 +160,7 @@ def check_answer(
         if not check.evidence:  # "Ja.", "Yes, he did." — nothing to check, nothing to show
             notes.append(f"dropped a sentence that states nothing to check: {body[:60]!r}")
             continue
-        if check.verdict == "contradicted" and not _same_matter(body, check, verifier):
+        if check.verdict == "contradicted" and not (is_yes_no(question) and _same_matter(body, check, verifier)):
             notes.append(
                 f"dropped a sentence the passage contradicts: {body[:60]!r} ({'; '.join(check.reasons)}; "
                 f"the passage says: {check.evidence[0].text[:120]!r})"

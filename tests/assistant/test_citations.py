@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from assistant import citations
-from assistant.citations import QUOTE, is_refusal
+from assistant.citations import QUOTE, is_refusal, is_yes_no
 from assistant.types import REFUSAL
 from assistant.verify import Verifier
 from vectorstore.text import split_sentences
@@ -21,8 +21,8 @@ def verifier(e5):
 
 @pytest.fixture
 def check_answer(verifier):
-    def check(raw, passages, language):
-        return citations.check_answer(raw, passages, language, verifier)
+    def check(raw, passages, language, question=""):
+        return citations.check_answer(raw, passages, language, verifier, question=question)
 
     return check
 
@@ -133,10 +133,8 @@ def test_english_sentence_without_names_is_carried_by_its_figures(check_answer):
     # Its English words cannot be compared with the German passage; its figure can.
     c = check_answer("The war began in 2022 [1].", hits(P1, P2), "en")
     assert c.grounded and c.text == "The war began in 2022 [1]."
-    wrong = check_answer("The war began in 2014 [1].", hits(P1, P2), "en")
-    # the wrong figure is never shown: the passage's own sentence is, word for word
-    assert "2014" not in wrong.text and any("2014" in n for n in wrong.notes)
-    assert wrong.text.startswith("The article says: “") and "2022" in wrong.text
+    wrong = check_answer("The war began in 2014 [1].", hits(P1, P2), "en", "When did the war begin?")
+    assert wrong.abstained and any("2014" in n for n in wrong.notes)
 
 
 P_TROOPS = (
@@ -145,18 +143,34 @@ P_TROOPS = (
 )
 
 
-@pytest.mark.parametrize("raw,language", [
-    ("Yes, Trump ruled out sending US troops to Ukraine [1].", "en"),
-    ("Ja, Trump schloss die Entsendung von US-Truppen aus [1].", "de"),
+@pytest.mark.parametrize("raw,language,question", [
+    ("Yes, Trump ruled out sending US troops to Ukraine [1].", "en", "Did Trump rule out sending US troops to Ukraine?"),
+    ("Ja, Trump schloss die Entsendung von US-Truppen aus [1].", "de", "Hat Trump die Entsendung von US-Truppen ausgeschlossen?"),
 ])
-def test_flipped_negation_is_contradicted_and_answered_with_the_passage(check_answer, raw, language):
-    c = check_answer(raw, hits(P_TROOPS), language)
+def test_flipped_negation_is_contradicted_and_answered_with_the_passage(check_answer, raw, language, question):
+    """In the answer to a yes/no question the contradicting passage sentence is the answer."""
+    c = check_answer(raw, hits(P_TROOPS), language, question)
     assert "ruled out" not in c.text and "Truppen aus" not in c.text
     assert c.text.startswith(QUOTE[language].split("{}")[0] + "Trump schloss") and c.text.endswith(" [1]."), c.text
     assert "nicht aus" in c.text
     assert [s.verdict for s in c.sentences] == ["supported"]
     assert c.citations[0].support.startswith("Trump schloss") and "nicht aus" in c.citations[0].support
     assert any("contradicts" in n for n in c.notes), c.notes
+
+
+def test_flipped_negation_in_an_answer_to_another_question_is_dropped(check_answer):
+    c = check_answer("Trump ruled out sending US troops to Ukraine [1].", hits(P_TROOPS), "en", "What did Trump say about troops?")
+    assert c.abstained and c.text == REFUSAL["en"] and any("contradicts" in n for n in c.notes)
+
+
+@pytest.mark.parametrize("question,yes_no", [
+    ("Hat Trump die Entsendung ausgeschlossen?", True), ("Nimmt Merz an den Gesprächen teil?", True),
+    ("Did Trump rule out troops?", True), ("Is Zelenskyy ready for talks?", True),
+    ("Und wer war dabei?", False), ("In welchem Jahr wurde das Gesetz verabschiedet?", False),
+    ("Was hat Trump gesagt?", False), ("How many men were sent?", False), ("Die Frage ist?", False), ("", False),
+])
+def test_yes_no_questions_are_recognised(question, yes_no):
+    assert is_yes_no(question) == yes_no
 
 
 @pytest.mark.parametrize("raw,language", [
