@@ -266,9 +266,10 @@ class OpenAICompatChat:
             except LLMUnavailableError:
                 raise
             except openai.APIStatusError as e:
-                if not started and "response_format" in request and e.status_code in (400, 422):
-                    # A server that does not take this response_format: ask again without it (the
-                    # reply is then parsed leniently and checked as usual).
+                if not started and "response_format" in request and e.status_code in (400, 422, 500):
+                    # A server that does not take this response_format (llama-cpp-python's server
+                    # fails with 500 on json_schema): ask again without it; the reply is then parsed
+                    # leniently and checked as usual. A second failure is reported as it is.
                     request.pop("response_format")
                     continue
                 raise self._failure(e, started) from e

@@ -42,8 +42,8 @@ class LLM(Section):
         default="json_schema",
         description="openai back end: how the evidence-first reply's JSON schema is sent. 'json_schema': "
         "response_format type json_schema (OpenAI, vLLM, llama.cpp's server, Ollama); 'json_object': type "
-        "json_object with a 'schema' (llama-cpp-python's server); 'off': not sent. A server that refuses it "
-        "(HTTP 400/422) is asked again without it; its replies are parsed leniently and checked as usual.",
+        "json_object with a 'schema' (llama-cpp-python's server); 'off': not sent. A server that fails on it "
+        "(HTTP 400/422/500) is asked again without it; its replies are parsed leniently and checked as usual.",
     )
 
 

@@ -79,8 +79,8 @@ def test_answers_through_a_real_openai_compatible_server(llama_server, seed_stor
 @pytest.mark.models
 @pytest.mark.parametrize("structured_output", ["json_object", "json_schema"])
 def test_evidence_first_through_a_real_openai_compatible_server(llama_server, seed_store, structured_output):
-    """llama-cpp-python's server takes a schema as ``json_object``; it refuses ``json_schema`` (HTTP
-    422), and the back end then asks again without it and parses the reply leniently."""
+    """llama-cpp-python's server takes a schema as ``json_object``; it fails on ``json_schema`` (HTTP
+    500), and the back end then asks again without it and parses the reply leniently."""
     s = seed_store.settings.with_overrides(**{
         "llm.backend": "openai", "llm.base_url": llama_server, "llm.model": "qwen-small",
         "llm.structured_output": structured_output, "answering.prompt_variant": "evidence",
