@@ -79,7 +79,9 @@ def test_streaming_reports_time_to_first_token(assistant):
 
 def test_token_judge_gives_the_same_probability_after_an_answer_overwrote_the_context(small_gguf, small_llm):
     """The judge restores its saved prefix (system text, demonstrations) after an answer was written
-    in between; the probability must be exactly what a fresh model computes."""
+    in between; the probability must be exactly what it was before the answer, and what a fresh model
+    computes up to float noise (llama.cpp's sums differ with how the prompt was split into batches:
+    0.558 against 0.547 was seen on the CI machine, while a broken restore gives another number)."""
     from assistant.llm import LlamaCppChat
 
     head = [{"role": "system", "content": "Answer Yes or No."},
@@ -90,5 +92,6 @@ def test_token_judge_gives_the_same_probability_after_an_answer_overwrote_the_co
     list(small_llm.stream([{"role": "user", "content": "Sag Hallo."}], max_tokens=4, temperature=0.0))
     again = small_llm.yes_probability(ask)  # the context now holds another prompt: the head is restored
     other = small_llm.yes_probability([*head, {"role": "user", "content": "Passage: Es schneit.\nClaim: Trump met Putin."}])
-    assert abs(first - fresh) < 1e-3 and abs(again - fresh) < 1e-3, (fresh, first, again)
+    assert abs(again - first) < 1e-6, (first, again)
+    assert abs(first - fresh) < 0.03, (fresh, first)
     assert fresh > 0.5 > other, (fresh, other)

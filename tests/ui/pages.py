@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from urllib.parse import urlparse
 
-FINISHED = ":not([data-status=queued]):not([data-status=searching]):not([data-status=writing])"
+FINISHED = ":not([data-status=queued]):not([data-status=searching]):not([data-status=writing]):not([data-status=checking])"
 
 
 class ChatPage:

@@ -76,8 +76,11 @@ def test_unsupported_sentences_and_abstentions_are_visible(url, new_page, artifa
     a = page.ask("Welche Sicherheitsgarantien will Trump der Ukraine geben?")
     assert a.get_attribute("data-status") == "answered"
     # the verifier finds no passage that names Olaf Scholz: "not found", never shown as supported
-    flagged = a.locator("[data-verdict=not_found]")
+    flagged = a.locator(".nqa-a-body [data-verdict=not_found]")
     assert flagged.count() == 1 and "Olaf Scholz" in flagged.inner_text()
+    # the evidence list under the answer marks the same sentence: no passage sentence supports it
+    listed = a.locator(".nqa-evidence li[data-verdict=not_found]")
+    assert listed.count() == 1 and listed.inner_text().startswith("Closest passage sentence")
     assert a.locator(".nqa-flag").inner_text() == "not found"
     assert "not supported" in a.locator(".nqa-legend").inner_text()
     # the supported sentence is not flagged
