@@ -157,6 +157,7 @@ class Assistant:
         timings = {"retrieval_s": retrieved.seconds}
         if query.history:
             timings["condense_s"] = condensed.seconds
+        timings["passages_s"] = time.perf_counter() - t0
         yield StreamEvent("passages", passages=context.passages)
 
         lang = query.language
@@ -185,6 +186,8 @@ class Assistant:
                         timings.setdefault("first_token_s", time.perf_counter() - t0)
                         shown = text
                         yield StreamEvent("token", text=text)
+                _record_prompt(self._llm, timings)
+                timings["generated_s"] = time.perf_counter() - t0
                 yield StreamEvent("checking", text=shown)
                 checked: Checked = self.chain.check(raw, context)
                 if checked.abstained or not _wrong_language(checked.text, lang):
@@ -202,6 +205,14 @@ class Assistant:
             text=checked.text, citations=checked.citations, sentences=checked.sentences, grounded=checked.grounded,
             abstained=checked.abstained, raw_text=raw, timings=timings, notes=notes + checked.notes, **base
         ))
+
+
+def _record_prompt(llm, timings: dict[str, float]) -> None:
+    """The answer prompt's cost, where the back end reports it (the embedded model does): its tokens,
+    the new ones not in the prompt cache, and the seconds they took."""
+    stats = getattr(llm, "last_prompt", None)
+    if stats is not None:
+        timings.update(prompt_tokens=stats.tokens, new_prompt_tokens=stats.new_tokens, prompt_eval_s=stats.seconds)
 
 
 _QUOTED = re.compile(r"„[^“”]*[“”]|“[^”]*”|\"[^\"]*\"")

@@ -78,12 +78,15 @@ class AnswerChain:
         return checked
 
     def warm_up(self) -> None:
-        """Evaluate each language's fixed prompt prefix (system text and demonstrations) once, so that
-        it sits in the model's prompt cache before the first question instead of costing it seconds."""
+        """Evaluate each language's fixed prompt prefix (system text and demonstrations) and the
+        judge's once, so that they sit in the model's prompt state before the first question instead
+        of costing it seconds (the judge's demonstrations are about 1,000 tokens)."""
         for lang in LANGUAGES:
             messages = self.generate.messages(lang, context="…", question="…")
             for _ in self.llm.stream(messages, max_tokens=1, temperature=0.0):
                 pass
+        if self.verifier.entailment is not None:
+            self.verifier.entailment("…", "…")
 
     def prompt_id(self, lang: str) -> str:
         return self.answer_prompts[lang].id

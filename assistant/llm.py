@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -32,6 +34,20 @@ class ChatModel(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class PromptStats:
+    """What the last prompt cost: its length, the tokens evaluated for it (the rest came from the
+    prompt cache) and the seconds that evaluation took."""
+
+    tokens: int
+    new_tokens: int
+    seconds: float
+
+    @property
+    def tokens_per_s(self) -> float:
+        return self.new_tokens / self.seconds if self.seconds > 0 else 0.0
+
+
 class LlamaCppChat:
     """A GGUF model run by llama-cpp-python. Loaded lazily, once; calls are serialised (one context).
 
@@ -47,6 +63,8 @@ class LlamaCppChat:
         self._llm = None
         self._judge: _TokenJudge | None = None
         self._lock = threading.Lock()
+        self.last_prompt: PromptStats | None = None  # set by each ``stream``
+        self._evals: list[tuple[int, float]] | None = None  # (tokens, seconds) of each eval while recording
 
     def _load(self):
         if self._llm is None:
@@ -64,7 +82,21 @@ class LlamaCppChat:
             except Exception as e:
                 raise ModelError(f"cannot load GGUF model {self.model_path}: {e} (corrupt file? delete it to re-assemble)") from e
             self._llm.set_cache(_prefix_cache())
+            self._record_evals(self._llm)
         return self._llm
+
+    def _record_evals(self, llm) -> None:
+        """Time each ``eval`` of the llama.cpp context while a reply is being made: the first one is
+        the prompt's uncached part, the rest are the generated tokens one by one."""
+        evaluate = llm.eval
+
+        def timed_eval(tokens):
+            t0 = time.perf_counter()
+            evaluate(tokens)
+            if self._evals is not None:
+                self._evals.append((len(tokens), time.perf_counter() - t0))
+
+        llm.eval = timed_eval
 
     def warm_up(self) -> None:
         with self._lock:
@@ -85,16 +117,22 @@ class LlamaCppChat:
         with self._lock:
             llm = self._load()
             fmt = {"type": "json_object", "schema": json_schema} if json_schema else None
+            self._evals, self.last_prompt = [], None
             try:
                 for part in llm.create_chat_completion(
                     messages=messages, max_tokens=max_tokens, temperature=temperature, top_p=1.0, stop=stop or None,
                     stream=True, seed=0, response_format=fmt,
                 ):
+                    if self.last_prompt is None and self._evals:
+                        new, seconds = self._evals[0]
+                        self.last_prompt = PromptStats(llm.n_tokens - sum(n for n, _ in self._evals[1:]), new, seconds)
                     delta = part["choices"][0].get("delta", {}).get("content")
                     if delta:
                         yield delta
             except ValueError as e:  # e.g. prompt longer than the context window
                 raise LLMUnavailableError(f"the local model refused the request: {e}") from e
+            finally:
+                self._evals = None
 
 
 _YES = ("Yes", "yes", "Ja", "ja", " Yes", " yes")

@@ -74,7 +74,9 @@ class Answer:
     raw_text: str = ""  # what the model wrote, before checks
     model: str = ""
     prompt_id: str = ""
-    timings: dict[str, float] = field(default_factory=dict)  # retrieval_s, first_token_s, total_s
+    # passages_s, retrieval_s, condense_s, first_token_s, generated_s, total_s; prompt_tokens,
+    # new_prompt_tokens, prompt_eval_s where the back end reports them
+    timings: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)  # e.g. "dropped dangling marker [7]", "language fixed"
     error: str | None = None  # set when the LLM failed; passages are still given
 

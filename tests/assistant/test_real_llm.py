@@ -95,3 +95,17 @@ def test_token_judge_gives_the_same_probability_after_an_answer_overwrote_the_co
     assert abs(again - first) < 1e-6, (first, again)
     assert abs(first - fresh) < 0.03, (fresh, first)
     assert fresh > 0.5 > other, (fresh, other)
+
+
+def test_the_answer_prompt_cost_is_reported_and_the_cached_prefix_is_not_paid_again(assistant):
+    """The first question of a language pays its system prompt and demonstrations; the next one only
+    its passages and question (the prefix comes from the prompt cache). The counts are the model's."""
+    assistant.chain.warm_up()
+    first = assistant.ask("Wo traf Trump Putin am Freitag?").timings
+    second = assistant.ask("Wer ist NATO-Generalsekretär?").timings
+    for t in (first, second):
+        assert 0 < t["new_prompt_tokens"] < t["prompt_tokens"], t
+        assert 0 < t["prompt_eval_s"] < t["first_token_s"] <= t["generated_s"] <= t["total_s"], t
+        assert t["passages_s"] < t["first_token_s"], t
+    # the system prompt and demonstrations came from the cache: the question paid for less than half
+    assert second["new_prompt_tokens"] < second["prompt_tokens"] / 2, second
