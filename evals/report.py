@@ -137,7 +137,9 @@ def markdown(results: dict) -> str:
         f"# Evaluation {r['id']}",
         "",
         f"- Set: **{r['set']}**, {r['n_questions']} questions; corpus: {'; '.join(r['corpus']['notes'])} "
-        f"({r['corpus']['articles']} articles, {r['corpus']['chunks']} chunks)",
+        f"({r['corpus']['articles']} articles, {r['corpus']['chunks']} chunks)"
+        + (f"; **interrupted**: answers scored for the first {results['answers']['answered_questions']}"
+           if (results.get("answers") or {}).get("interrupted") else ""),
         f"- Date {r['date']}; git commit `{(r['git'].get('commit') or '?')[:12]}`{' (uncommitted changes)' if r['git'].get('dirty') else ''}; "
         f"{m.get('nproc', '?')} CPU cores ({m.get('cpu', '?')}), load at start {m.get('load_avg_at_start', '?')}; run took {r['seconds']} s",
         f"- Embedding `{r['models']['embedding']}`; retrieval mode `{ret['mode']}`, k {s['retrieval']['k']}; chunks "

@@ -309,6 +309,7 @@ def _answer_phase(questions: list[EvalQuestion], golds: dict[str, Gold], rows: l
                   k: int | None, log: Log, *, held_out: bool = False) -> dict:
     """Ask every question; adds an ``answer`` row to each question row and returns the metrics
     (with ``held_out`` the numbers of a held-out run too)."""
+    interrupted = False
     for i, (q, row) in enumerate(zip(questions, rows), 1):
         history = [Turn(question=a, answer=b) for a, b in q.history]
         t0 = time.perf_counter()
@@ -318,13 +319,21 @@ def _answer_phase(questions: list[EvalQuestion], golds: dict[str, Gold], rows: l
             row["answer"] = {"error_kind": type(e).__name__, "error": str(e), "total_s": time.perf_counter() - t0}
             log(f"[{i}/{len(questions)}] {q.id}: error {type(e).__name__}: {e}")
             continue
+        except KeyboardInterrupt:
+            # Ctrl-C (or SIGINT) on a long run: score what was answered rather than lose it
+            interrupted = True
+            log(f"interrupted: scoring the {i - 1} of {len(questions)} questions answered so far")
+            break
         row["answer"] = a = score_answer(q, answer, golds[q.id])
         if answer.error:  # the model failed and the user got the passages only: not an answer to score
             a["error_kind"] = "LLMUnavailableError"
         log(f"[{i}/{len(questions)}] {q.id}: {'abstained' if a['abstained'] else 'answered'}, "
             f"correct={a['correct']} {a['text'][:70]!r}")
-    arows = [{**r["answer"], "answerable": r["answerable"], "kind": r["kind"], "language_q": r["language"]} for r in rows]
+    arows = [{**r["answer"], "answerable": r["answerable"], "kind": r["kind"], "language_q": r["language"]}
+             for r in rows if "answer" in r]
     metrics = answer_metrics(arows)
+    metrics["answered_questions"] = len(arows)
+    metrics["interrupted"] = interrupted
     metrics["by_kind"] = answer_breakdown(arows, "kind")
     metrics["by_language"] = answer_breakdown(arows, "language_q")
     if held_out:

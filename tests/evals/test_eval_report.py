@@ -205,3 +205,24 @@ def test_the_sets_with_runners_of_their_own_are_reached_through_assistant_eval(c
             cli.main([name, "--help"])
         assert done.value.code == 0
         assert f"assistant eval {name}" in capsys.readouterr().out
+
+
+def test_an_interrupted_run_scores_the_questions_answered_so_far(hash_store, tmp_path):
+    """Ctrl-C during a long answer run keeps what was answered: scored, and marked in the report."""
+    settings = make_settings(tmp_path / "index", **{"embedding.model": "hash-256", "answering.min_relevance": 0.0,
+                                                 "answering.min_support_similarity": 0.0})
+
+    def interrupt_on_the_third_question(messages) -> str:
+        if len(model.calls) == 4:  # de-01, en-01 (asked twice: it was answered in German); now cl-01
+            raise KeyboardInterrupt
+        return copy_passage_one(messages)
+
+    model = ScriptedChatModel([interrupt_on_the_third_question])
+    assistant = Assistant(settings, store=hash_store, llm=model)
+    res = run_eval(EvalOptions(limit=5, index_dir=tmp_path / "index"), settings, store=hash_store, assistant=assistant)
+    a = res["answers"]
+    assert a["interrupted"] is True and a["answered_questions"] == a["n"] == 2
+    assert [("answer" in q) for q in res["questions"]] == [True, True, False, False, False]
+    assert res["retrieval"]["overall"]["n"] == 4  # retrieval ran for all before the answers (un-01 has no gold)
+    md = report.write_outputs(res, tmp_path / "out")["markdown"].read_text(encoding="utf-8")
+    assert "**interrupted**: answers scored for the first 2" in md
