@@ -19,6 +19,8 @@ import hashlib
 import os
 import re
 import threading
+from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Literal, Protocol
@@ -174,19 +176,54 @@ class FusedEmbedder:
     the first model's own cosine, which the abstention threshold is calibrated on.
     """
 
+    #: recent query vectors kept: a question is embedded by the search, again by the context
+    #: builder, and again when it is asked once more
+    QUERY_CACHE = 256
+
     def __init__(self, first: Embedder, second: Embedder, weight: float):
         self.first, self.second, self.weight = first, second, float(weight)
         self.name = f"{first.name}+{second.name}"
         self.score_scale = float(np.sqrt(2.0) * np.sqrt(1.0 + self.weight**2))
         self._split: int | None = None
+        self._queries: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="embed-second")
 
     def embed(self, texts: list[str], kind: Kind = "passage") -> np.ndarray:
-        a = self.first.embed(texts, kind)
-        b = self.second.embed(texts, kind)
-        self._split = a.shape[1]
         if kind == "query":
-            return np.hstack([a, self.weight * b]).astype(np.float32) / np.float32(np.sqrt(1.0 + self.weight**2))
+            return self._embed_queries(list(texts))
+        a, b = self._both(texts, kind)
         return np.hstack([a, b]).astype(np.float32) / np.float32(np.sqrt(2.0))
+
+    def _both(self, texts: list[str], kind: Kind) -> tuple[np.ndarray, np.ndarray]:
+        """Both models' vectors; a few queries are embedded by the two models at once (the second in
+        a worker thread: both release the GIL), which takes the slower one's time, not the sum."""
+        if kind == "query" and len(texts) <= 4:
+            second = self._pool.submit(self.second.embed, texts, kind)
+            a, b = self.first.embed(texts, kind), second.result()
+        else:
+            a, b = self.first.embed(texts, kind), self.second.embed(texts, kind)
+        self._split = a.shape[1]
+        return a, b
+
+    def _embed_queries(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            a, b = self._both([], "query")
+            return np.zeros((0, a.shape[1] + b.shape[1]), dtype=np.float32)
+        with self._lock:
+            cached = {t: self._queries[t] for t in texts if t in self._queries}
+            for t in cached:
+                self._queries.move_to_end(t)
+        todo = list(dict.fromkeys(t for t in texts if t not in cached))
+        if todo:
+            a, b = self._both(todo, "query")
+            fused = np.hstack([a, self.weight * b]).astype(np.float32) / np.float32(np.sqrt(1.0 + self.weight**2))
+            with self._lock:
+                for t, v in zip(todo, fused):
+                    cached[t] = self._queries[t] = v
+                while len(self._queries) > self.QUERY_CACHE:
+                    self._queries.popitem(last=False)
+        return np.stack([cached[t] for t in texts])
 
     def primary_similarity(self, query: np.ndarray, passages: np.ndarray) -> np.ndarray:
         """Cosine of the first model alone, from a fused query vector and stored fused passage vectors."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import sqlite3
 
+import numpy as np
 import pytest
 
 from assistant.errors import ConfigError, IndexMismatchError, QuestionError
@@ -272,6 +273,35 @@ def test_fused_embedder_searches_as_one_index(tmp_path, corpus):
     assert [h.dense_score for h in hits] == pytest.approx(cos_a.tolist(), abs=1e-3)
     assert s.stats()["embedding_model"].startswith("hash-64+hash-128")
     s.close()
+
+
+def test_fused_query_vectors_are_cached_and_the_same_as_computed(tmp_path):
+    """A question is embedded once: the search, the context builder and a repeated question reuse
+    its vector, which is exactly the fused formula's; the two models run side by side for it."""
+    from vectorstore.embedder import FusedEmbedder
+
+    class Counting(HashEmbedder):
+        def __init__(self, dim):
+            super().__init__(dim)
+            self.texts: list[str] = []
+
+        def embed(self, texts, kind="passage"):
+            self.texts += list(texts)
+            return super().embed(texts, kind)
+
+    a, b = Counting(64), Counting(32)
+    fused = FusedEmbedder(a, b, 0.5)
+    first = fused.embed(["Wo traf Trump Putin?", "Wer kam?", "Wo traf Trump Putin?"], "query")
+    again = fused.embed(["Wer kam?", "Wo traf Trump Putin?"], "query")
+    assert a.texts == b.texts == ["Wo traf Trump Putin?", "Wer kam?"]  # each embedded once
+    plain_a, plain_b = HashEmbedder(64).embed(["Wer kam?"], "query"), HashEmbedder(32).embed(["Wer kam?"], "query")
+    expected = np.hstack([plain_a, 0.5 * plain_b]) / np.sqrt(1.25)
+    assert np.allclose(again[0], expected[0], atol=1e-7) and np.array_equal(first[1], again[0])
+    assert np.array_equal(first[0], first[2]) and fused.embed([], "query").shape == (0, 96)
+    for i in range(FusedEmbedder.QUERY_CACHE + 1):  # the cache is bounded: the oldest question goes first
+        fused.embed([f"q{i}"], "query")
+    fused.embed(["Wo traf Trump Putin?"], "query")
+    assert a.texts.count("Wo traf Trump Putin?") == 2
 
 
 @pytest.mark.parametrize("model", ["e5-small+", "+use", "a+b+c"])
