@@ -158,7 +158,7 @@ class Assistant:
         if query.history:
             timings["condense_s"] = condensed.seconds
         timings["passages_s"] = time.perf_counter() - t0
-        yield StreamEvent("passages", passages=context.passages)
+        yield StreamEvent("passages", passages=context.passages, best=list(context.best))
 
         lang = query.language
         base = dict(

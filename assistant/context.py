@@ -42,15 +42,16 @@ class ContextBuilder:
         questions = [condensed.query.text] if own else [condensed.search_text]
         scores = self.sentence_scores(questions, chosen)
         passages = [trim_passage(h, sc, self.passage_max_tokens) for h, sc in zip(chosen, scores)]
+        best = tuple(best_sentence(h, t, sc) for h, t, sc in zip(chosen, passages, scores))
         if self.numbered:
             sentences = numbered_sentences(passages)
-            return Context(retrieved, passages, format_numbered(passages, sentences), tuple(sentences))
-        return Context(retrieved, passages, format_context(passages))
+            return Context(retrieved, passages, format_numbered(passages, sentences), tuple(sentences), best)
+        return Context(retrieved, passages, format_context(passages), best=best)
 
     def sentence_scores(self, questions: list[str], hits: list[Hit]) -> list[list[float]]:
-        """Similarity of each sentence of each over-long passage to the closest of the questions, in
-        one batch."""
-        spans = [sentence_spans(h.text) if count_tokens(h.text) > self.passage_max_tokens else [] for h in hits]
+        """Similarity of each sentence of each passage to the closest of the questions, in one batch
+        (they choose what an over-long passage keeps, and the sentence the sources panel highlights)."""
+        spans = [sp if len(sp := sentence_spans(h.text)) >= 2 else [] for h in hits]
         texts = [h.text[s.start : s.end] for h, sp in zip(hits, spans) for s in sp]
         if not texts:
             return [[] for _ in hits]
@@ -85,6 +86,16 @@ def trim_passage(hit: Hit, scores: list[float], max_tokens: int) -> Hit:
     s, e = spans[lo].start, spans[hi].end
     c = hit.chunk
     return replace(hit, chunk=replace(c, text=text[s:e], start=c.start + s, end=c.start + e))
+
+
+def best_sentence(hit: Hit, trimmed: Hit, scores: list[float]) -> tuple[int, int] | None:
+    """(start, end) in ``trimmed.text`` of the hit's best-scoring sentence (``trim_passage`` always
+    keeps it); None for a passage of one sentence."""
+    if not scores:
+        return None
+    span = sentence_spans(hit.text)[max(range(len(scores)), key=lambda i: scores[i])]
+    cut = trimmed.chunk.start - hit.chunk.start
+    return span.start - cut, span.end - cut
 
 
 def passage_head(n: int, h: Hit) -> str:

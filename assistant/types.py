@@ -57,6 +57,10 @@ class SentenceCheck:
     evidence: tuple[str, ...] = ()  # the passage sentence(s) the verdict was reached on
 
 
+#: (start, end) character offsets into a passage's text
+Span = tuple[int, int]
+
+
 @dataclass
 class Answer:
     """The result of ``Assistant.ask``. ``text`` is what the user sees, with ``[n]`` markers that all
@@ -99,6 +103,7 @@ class StreamEvent:
     text: str = ""
     answer: Answer | None = None
     passages: list[Hit] | None = None
+    best: list[Span | None] | None = None  # with ``passages``: each one's sentence closest to the question
 
 
 @dataclass(frozen=True)
@@ -163,6 +168,7 @@ class Context:
     passages: list[Hit]
     text: str
     sentences: tuple[EvidenceSentence, ...] = ()
+    best: tuple[Span | None, ...] = ()  # per passage, (start, end) in its text of the sentence closest to the question
 
 
 @dataclass(frozen=True)

@@ -106,7 +106,7 @@ class Handlers:
                 if ex.status == "stopped":  # Stop was pressed (stop() shares this Exchange): end here, quietly
                     return
                 if ev.kind == "passages":
-                    ex.passages, ex.status = list(ev.passages or []), "writing"
+                    ex.passages, ex.best, ex.status = list(ev.passages or []), list(ev.best or []), "writing"
                     yield conversation_html(conv), sources_html(ex), conv
                 elif ev.kind == "token":
                     ex.draft, ex.status = ev.text, "writing"

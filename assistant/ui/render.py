@@ -277,6 +277,7 @@ class Exchange:
     status: Literal["queued", "searching", "writing", "checking", "done", "failed", "stopped"] = "queued"
     draft: str = ""  # the model's text so far, while it writes
     passages: list[Hit] = field(default_factory=list)
+    best: list[tuple[int, int] | None] = field(default_factory=list)  # per passage, the sentence closest to the question
     answer: Answer | None = None
     error: str | None = None  # one line, for a question that could not be answered at all
     error_kind: str = ""
@@ -326,12 +327,19 @@ _WAITING = {"queued": "Waiting for a free answer slot…", "searching": "Searchi
 
 @dataclass(frozen=True)
 class _Card:
-    """One passage of the sources panel: its number, the citation that points at it, open or folded."""
+    """One passage of the sources panel: its number, the citation that points at it, open or folded,
+    and its sentence closest to the question (highlighted until a citation says what supports it)."""
 
     number: int
     hit: Hit
     citation: Citation | None
     open: bool
+    best: tuple[int, int] | None = None
+
+    @property
+    def snippet(self) -> str:
+        """What the folded card shows: the closest sentence, else the passage's start."""
+        return self.hit.text[self.best[0] : self.best[1]] if self.best else self.hit.text
 
 
 def sources_html(ex: Exchange | None) -> str:
@@ -345,9 +353,10 @@ def sources_html(ex: Exchange | None) -> str:
         return _render("sources.html", empty=empty)
     cited = {c.chunk_id: c for c in (a.citations if a else [])}
     show_all = a is not None and bool(a.error)
+    best = ex.best if len(ex.best) == len(passages) else [None] * len(passages)
     cards = [
-        _Card(i, h, cited.get(h.chunk.id), bool(h.chunk.id in cited or show_all or (not cited and i == 1)))
-        for i, h in enumerate(passages, 1)
+        _Card(i, h, cited.get(h.chunk.id), bool(h.chunk.id in cited or show_all or (not cited and i == 1)), b)
+        for (i, h), b in zip(enumerate(passages, 1), best)
     ]
     counts = _plural(len(passages), "passage")
     if a and not a.error and not a.abstained:

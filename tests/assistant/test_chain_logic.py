@@ -67,6 +67,27 @@ def test_passages_are_trimmed_with_exact_offsets(store):
         assert text[h.chunk.start : h.chunk.end] == h.text
 
 
+def test_the_passages_event_names_each_passages_sentence_closest_to_the_question(store):
+    """The sources panel highlights it before the model has written anything: it is a whole sentence
+    of the (trimmed) passage, and the one the embedder ranks first for the question."""
+    from vectorstore.text import sentence_spans
+
+    a, _ = make(store, [ANCHORAGE_DE], **{"answering.passage_max_tokens": 60})
+    question = "Wo traf Trump Putin am Freitag in Anchorage?"
+    first = next(a.stream(question))
+    assert first.kind == "passages" and len(first.best) == len(first.passages)
+    emb = store.embedder
+    q = emb.embed([question], "query")[0]
+    for h, best in zip(first.passages, first.best):
+        spans = [(s.start, s.end) for s in sentence_spans(h.text)]
+        if len(spans) < 2:
+            continue
+        assert best in spans, (best, spans)  # offsets into the shown (trimmed) passage
+        closest = max(spans, key=lambda sp: float(emb.embed([h.text[sp[0] : sp[1]]], "passage")[0] @ q))
+        assert h.text[best[0] : best[1]] == h.text[closest[0] : closest[1]]
+    assert any(b and "Anchorage" in h.text[b[0] : b[1]] for h, b in zip(first.passages, first.best))
+
+
 def test_dangling_citation_never_reaches_the_answer(store):
     a, _ = make(store, [cite("Trump traf Putin in Anchorage, Alaska [{n}][9].", "Anchorage")])
     ans = a.ask("Wo traf Trump Putin?")

@@ -200,3 +200,18 @@ def test_ingest_report_has_a_row_per_file_with_reasons():
     ]
     assert [(status, file, detail) for status, file, _result, detail in rows] == [("added", "a.md", ""), ("unchanged", "/up/b.md", "already indexed"),
                     ("failed", "/up/c.json", "invalid JSON: Expecting value"), ("failed", "/up/d.jsonl", "line 3 [text]: missing text")]
+
+
+def test_passages_shown_before_the_answer_highlight_their_closest_sentence():
+    """While the model writes, each passage's sentence closest to the question is marked (and is the
+    folded card's snippet); once an answer cites a passage, its supporting words take over."""
+    best = (P1.text.index("Am Freitag"), P1.text.index(" Danach"))
+    ex = Exchange("Wo traf Trump Putin?", status="writing", passages=[P1, P2], best=[best, None])
+    out = sources_html(ex)
+    assert '<mark class="nqa-closest" title="The sentence closest to the question">Am Freitag traf er in Anchorage, Alaska, Putin.</mark>' in out
+    assert out.count("<mark") == 1  # P2 (one sentence) has none
+    snippets = re.findall(r'<div class="nqa-snippet">(.*?)</div>', out)
+    assert snippets == ["Am Freitag traf er in Anchorage, Alaska, Putin.", "Starmer, Macron und Merz nehmen teil."]
+    ex.answer, ex.status = answer("Trump traf Putin in Anchorage [1].", [], [citation(P1, 1, "in Anchorage, Alaska")], [P1, P2]), "done"
+    out = sources_html(ex)
+    assert "<mark>in Anchorage, Alaska</mark>" in out and "nqa-closest" not in out.split('data-chunk="c1"')[0]
