@@ -121,7 +121,7 @@ def markdown(results: dict, overrides: list[str]) -> str:
         f"Raw llama.cpp ceiling in this run, prompt tokens/s: {ceilings} ({CEILING_PROMPT_TOKENS} tokens from an "
         "empty context, best of 3).",
         "Times are seconds from the question to: passages shown, first answer token, checked answer (p50 / p95 over "
-        f"{len(QUESTIONS)} questions, 5 German, 5 English, after the warm-up). \"check\" is the time after the "
+        f"{results['questions']} questions, half German, half English, after the warm-up). \"check\" is the time after the "
         "model finished writing: the verifier, the judge's token probabilities included.", "",
         "| model | configuration | warm-up | passages p50 / p95 | first token p50 / p95 | checked answer p50 / p95 "
         "| check p50 | prompt tokens p50 (new) | prompt tokens/s (× ceiling) |",
@@ -181,7 +181,8 @@ def main(argv: list[str] | None = None) -> int:
     questions = QUESTIONS[::5] if args.quick else QUESTIONS
     configs = {name: CONFIGS[name] for name in (args.configs[:1] if args.quick else args.configs)}
 
-    results: dict = {"machine": machine(base), "configs": configs, "overrides": args.set, "ceiling": {}, "models": {}}
+    results: dict = {"machine": machine(base), "configs": configs, "overrides": args.set, "questions": len(questions),
+                      "ceiling": {}, "models": {}}
     for model in args.models:
         print(f"[{model}] raw llama.cpp ceiling …", flush=True)
         ceil = results["ceiling"][model] = ceiling(ensure_gguf(model, Path(base.paths.cache_dir)), base.llm.threads)
