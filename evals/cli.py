@@ -14,7 +14,10 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import signal
 import sys
+import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 from assistant.errors import AssistantError, ConfigError
@@ -99,6 +102,25 @@ def _options(args: argparse.Namespace) -> EvalOptions:
 SET_COMMANDS = ("checker", "hostile", "conversations")
 
 
+@contextmanager
+def _interrupt_on_signals():
+    """While the block runs, SIGINT and SIGTERM end the answers early, and the questions answered so
+    far are scored and written. A run started in the background (``&``) ignores SIGINT otherwise."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    before = signal.signal(signal.SIGINT, signal.default_int_handler), signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, before[0])
+        signal.signal(signal.SIGTERM, before[1])
+
+
 def main(argv: list[str] | None = None, prog: str = "assistant eval") -> int:
     """Entry point of ``assistant eval`` and ``python -m evals`` (``prog`` names it in --help).
     Returns the exit code: 0 done, 1 an error (one line on stderr), 2 bad flags."""
@@ -111,7 +133,8 @@ def main(argv: list[str] | None = None, prog: str = "assistant eval") -> int:
     try:
         if args.compare:
             return _compare(args)
-        results = run_eval(_options(args), log=lambda m: print(m, file=sys.stderr, flush=True), argv=argv)
+        with _interrupt_on_signals():
+            results = run_eval(_options(args), log=lambda m: print(m, file=sys.stderr, flush=True), argv=argv)
         others = [report.load_results(p) for p in args.plot_with]
         paths = report.write_outputs(results, args.out, plot_with=others)
         print(report.headline(results))
