@@ -76,6 +76,8 @@ def headline(results: dict) -> str:
     parts = [f"{run_name(results)}: {results['run']['n_questions']} questions",
              f"R@1 {_fmt(o['recall@1'])}, R@5 {_fmt(o['recall@5'])}, MRR {_fmt(o['mrr'])}"]
     a = results.get("answers")
+    if a and a.get("interrupted"):
+        parts.append(f"interrupted: answers for the first {a['answered_questions']}")
     if a:
         parts.append(f"correct {_fmt(a['correct'])}, facts {_fmt(a['fact_recall'])}, "
                      f"abstain P/R {_fmt(a['abstention']['precision'])}/{_fmt(a['abstention']['recall'])}")

@@ -226,3 +226,4 @@ def test_an_interrupted_run_scores_the_questions_answered_so_far(hash_store, tmp
     assert res["retrieval"]["overall"]["n"] == 4  # retrieval ran for all before the answers (un-01 has no gold)
     md = report.write_outputs(res, tmp_path / "out")["markdown"].read_text(encoding="utf-8")
     assert "**interrupted**: answers scored for the first 2" in md
+    assert "interrupted: answers for the first 2;" in report.headline(res)
