@@ -149,7 +149,10 @@ def check_answer(
         else:
             check = verifier.check(body, sources, valid, language=language, question=question)
             others = [n for n in everything if n not in valid]
-            if not check.supported and check.evidence and others:
+            # A sentence its cited passage contradicts is not moved to another passage that states
+            # it: the passages disagree, and the one the model read says otherwise (a hostile article
+            # asserting the opposite of the news was how a false "Ja, … ausgeschlossen" got through).
+            if not check.supported and check.verdict != "contradicted" and check.evidence and others:
                 alt = verifier.check(body, sources, others, language=language, question=question)
                 if alt.supported:
                     notes.append(
