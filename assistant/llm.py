@@ -48,6 +48,43 @@ class PromptStats:
         return self.new_tokens / self.seconds if self.seconds > 0 else 0.0
 
 
+def cpu_has_amx() -> bool:
+    """Whether llama.cpp was built for, and runs on, a CPU with AMX (Sapphire Rapids and later)."""
+    import llama_cpp
+
+    return "AMX_INT8 = 1" in llama_cpp.llama_print_system_info().decode(errors="replace")
+
+
+_LOAD_LOCK = threading.Lock()
+
+
+def load_llama(model_path: Path, **kwargs):
+    """``llama_cpp.Llama`` for a GGUF. On a CPU with AMX, without llama.cpp's extra weight buffers:
+    it repacks Q4_K weights into an AMX buffer whose matrix multiply crashes the process on the first
+    evaluation (ggml-org/llama.cpp#20824; seen here on 2026-12-02 with llama-cpp-python 0.3.36 on a
+    Xeon with AMX_INT8). Without them the weights stay in plain CPU memory, which is also fast there
+    (`assistant bench answer` measures it). ``Llama`` does not take the setting, so the default model
+    parameters it starts from are adjusted while it loads."""
+    import llama_cpp.llama_cpp as lib
+    from llama_cpp import Llama
+
+    if not cpu_has_amx():
+        return Llama(model_path=str(model_path), **kwargs)
+    with _LOAD_LOCK:
+        defaults = lib.llama_model_default_params
+
+        def without_extra_buffers():
+            params = defaults()
+            params.use_extra_bufts = False
+            return params
+
+        lib.llama_model_default_params = without_extra_buffers
+        try:
+            return Llama(model_path=str(model_path), **kwargs)
+        finally:
+            lib.llama_model_default_params = defaults
+
+
 class LlamaCppChat:
     """A GGUF model run by llama-cpp-python. Loaded lazily, once; calls are serialised (one context).
 
@@ -69,14 +106,14 @@ class LlamaCppChat:
     def _load(self):
         if self._llm is None:
             try:
-                from llama_cpp import Llama
+                import llama_cpp  # noqa: F401
             except ImportError as e:
                 raise ModelError("llama-cpp-python is not installed (pip install llama-cpp-python)") from e
             import os
 
             try:
-                self._llm = Llama(
-                    model_path=str(self.model_path), n_ctx=self.n_ctx, n_threads=self.threads or (os.cpu_count() or 2),
+                self._llm = load_llama(
+                    self.model_path, n_ctx=self.n_ctx, n_threads=self.threads or (os.cpu_count() or 2),
                     n_batch=512, flash_attn=True, verbose=False,
                 )
             except Exception as e:
@@ -135,6 +172,7 @@ class LlamaCppChat:
                 self._evals = None
 
 
+_JUDGE_HEADS = 4  # fixed judge prefixes whose evaluated state is kept
 _YES = ("Yes", "yes", "Ja", "ja", " Yes", " yes")
 _NO = ("No", "no", "Nein", "nein", " No", " no")
 
@@ -155,19 +193,22 @@ class _TokenJudge:
         self.template = jinja2.Environment(undefined=jinja2.ChainableUndefined).from_string(template)
         first = lambda words: sorted({llm.tokenize(w.encode(), add_bos=False, special=False)[0] for w in words})  # noqa: E731
         self.yes, self.no = first(_YES), first(_NO)
-        self._head_key: tuple | None = None
-        self._head_tokens: list[int] = []
-        self._head_state = None
+        # per fixed part (one per judge prompt): its tokens and, once evaluated, the saved state
+        self._heads: dict[tuple, list] = {}
 
-    def _head(self, fixed: list[Message]) -> list[int]:
-        """The tokens of the prompt's fixed part (all but the last message); a new fixed part drops
-        the saved state of the old one."""
+    def _head(self, fixed: list[Message]) -> list:
+        """[tokens, saved state or None] of the prompt's fixed part (all but the last message). A few
+        fixed parts are kept (the support judge's and the answers-the-question judge's), so that
+        switching between them restores a state instead of evaluating a thousand tokens again."""
         key = tuple((m["role"], m["content"]) for m in fixed)
-        if key != self._head_key:
+        head = self._heads.get(key)
+        if head is None:
+            if len(self._heads) >= _JUDGE_HEADS:
+                self._heads.pop(next(iter(self._heads)))
             text = self.template.render(messages=fixed, add_generation_prompt=False) if fixed else ""
-            self._head_key, self._head_state = key, None
-            self._head_tokens = self.llm.tokenize(text.encode(), add_bos=False, special=True) if text else []
-        return self._head_tokens
+            tokens = self.llm.tokenize(text.encode(), add_bos=False, special=True) if text else []
+            head = self._heads[key] = [tokens, None]
+        return head
 
     def __call__(self, messages: list[Message]) -> float:
         import numpy as np
@@ -175,16 +216,18 @@ class _TokenJudge:
         text = self.template.render(messages=messages, add_generation_prompt=True)
         tokens = self.llm.tokenize(text.encode(), add_bos=False, special=True)
         shared = self.llm.longest_token_prefix(self.llm._input_ids.tolist(), tokens)
-        head = self._head(messages[:-1])
+        entry = self._head(messages[:-1])
+        head = entry[0]
         if head and shared < len(head) and tokens[: len(head)] == head:
-            # An answer was written in between and the context holds its prompt: restore the judge's
-            # evaluated prefix (system text and demonstrations) instead of evaluating it again.
-            if self._head_state is None:
+            # An answer (or the other judge) was evaluated in between and the context holds its
+            # prompt: restore this judge's evaluated prefix (system text and demonstrations) instead
+            # of evaluating it again.
+            if entry[1] is None:
                 self.llm.n_tokens = shared
                 self.llm.eval(head[shared:])
-                self._head_state = _without_logits(self.llm.save_state())
+                entry[1] = _without_logits(self.llm.save_state())
             else:
-                self.llm.load_state(self._head_state)
+                self.llm.load_state(entry[1])
             shared = len(head)
         shared = min(shared, len(tokens) - 1)  # the last token must be evaluated to get its logits
         self.llm.n_tokens = shared

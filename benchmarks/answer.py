@@ -56,10 +56,10 @@ def ceiling(model_path, threads: int) -> dict:
     """Prompt tokens/s of raw llama.cpp on this machine: the most the product's prompt step can reach."""
     import os
 
-    from llama_cpp import Llama
+    from assistant.llm import load_llama
 
-    llm = Llama(model_path=str(model_path), n_ctx=2048, n_threads=threads or (os.cpu_count() or 2), n_batch=512,
-                flash_attn=True, verbose=False)
+    llm = load_llama(model_path, n_ctx=2048, n_threads=threads or (os.cpu_count() or 2), n_batch=512,
+                     flash_attn=True, verbose=False)
     words = "Die Ukraine fordert Sicherheitsgarantien von den USA und Europa vor einem Treffen in Washington. "
     tokens = llm.tokenize((words * 40).encode(), add_bos=True)[:CEILING_PROMPT_TOKENS]
     runs = []

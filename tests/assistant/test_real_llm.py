@@ -109,3 +109,33 @@ def test_the_answer_prompt_cost_is_reported_and_the_cached_prefix_is_not_paid_ag
         assert t["passages_s"] < t["first_token_s"], t
     # the system prompt and demonstrations came from the cache: the question paid for less than half
     assert second["new_prompt_tokens"] < second["prompt_tokens"] / 2, second
+
+
+def test_two_judges_keep_their_own_saved_prefix(small_llm):
+    """The support judge and the answers-the-question judge have different fixed prefixes. Each is
+    evaluated once and restored afterwards: asking them in turn gives each one's first probability
+    exactly, not a re-evaluation (and not the other judge's state)."""
+    head_a = [{"role": "system", "content": "Does the passage state the claim? Answer Yes or No."}]
+    head_b = [{"role": "system", "content": "Does the answer answer the question? Answer Yes or No."},
+              {"role": "user", "content": "Question: Wo regnet es?\nAnswer: In Bonn."}, {"role": "assistant", "content": "Yes"}]
+    ask_a = [*head_a, {"role": "user", "content": "Passage: Trump traf Putin in Alaska.\nClaim: Trump met Putin in Alaska."}]
+    ask_b = [*head_b, {"role": "user", "content": "Question: Wo traf Trump Putin?\nAnswer: Die Inflation steigt."}]
+    first_a, first_b = small_llm.yes_probability(ask_a), small_llm.yes_probability(ask_b)
+    list(small_llm.stream([{"role": "user", "content": "Sag Hallo."}], max_tokens=4, temperature=0.0))
+    again_b, again_a = small_llm.yes_probability(ask_b), small_llm.yes_probability(ask_a)
+    assert abs(again_a - first_a) < 1e-6 and abs(again_b - first_b) < 1e-6, (first_a, again_a, first_b, again_b)
+    assert first_a > 0.5 > first_b, (first_a, first_b)
+
+
+def test_loading_leaves_llama_cpp_defaults_as_they_were(small_gguf):
+    """``load_llama`` adjusts llama.cpp's default model parameters only while it loads (on AMX CPUs it
+    turns off the extra weight buffers whose AMX matrix multiply crashes); the model then evaluates."""
+    import llama_cpp.llama_cpp as lib
+
+    from assistant.llm import load_llama
+
+    before = lib.llama_model_default_params
+    llm = load_llama(small_gguf, n_ctx=256, n_threads=2, n_batch=64, verbose=False)
+    assert lib.llama_model_default_params is before and lib.llama_model_default_params().use_extra_bufts
+    llm.eval(llm.tokenize(b"Trump traf Putin in Alaska.", add_bos=True))
+    assert llm.n_tokens > 0
