@@ -2,7 +2,7 @@
 
     Query ─ Condenser ─ Condensed ─ Retriever ─ Retrieved ─ ContextBuilder ─ Context     (``prepare``)
     Context ─ Generator ─ raw text (streamed)                                            (``generate``)
-    raw text + Context ─ check_answer (Verifier per sentence) ─ Checked                  (``check``)
+    raw text + Context ─ check_answer (Verifier per sentence, then AnswerJudge) ─ Checked (``check``)
 
 ``prepare`` is an LCEL runnable of the first three stages; the model's text is streamed separately so
 that the caller can show tokens as they come, then checked on our own types.
@@ -24,7 +24,7 @@ from .prompts import load_prompt
 from .retrieve import Retriever
 from .settings import Settings
 from .types import REFUSAL, Checked, Context, EvidenceSentence, Query
-from .verify import ModelJudge, Verifier
+from .verify import AnswerJudge, ModelJudge, Verifier
 
 LANGUAGES = ("de", "en")
 
@@ -47,8 +47,13 @@ class AnswerChain:
         )
         self.generate = Generator(answer_model, self.answer_prompts, evidence_first=self.evidence_first)
         judge = ModelJudge(llm, load_prompt("verify", "en", prompts_dir=a.prompts_dir)) if a.verify_with_model else None
+        answer_judge = (
+            AnswerJudge(llm, load_prompt("answers", "en", prompts_dir=a.prompts_dir))
+            if a.verify_with_model and a.check_answers_question else None
+        )
         self.verifier = Verifier(
-            store.embedder, min_similarity=a.min_support_similarity, entailment=judge, min_entailment=a.min_entailment
+            store.embedder, min_similarity=a.min_support_similarity, entailment=judge, min_entailment=a.min_entailment,
+            answer_judge=answer_judge, min_answer=a.min_answers_question,
         )
         self.prepare: Runnable[Query, Context] = (
             RunnableLambda(self.condense) | RunnableLambda(self.retrieve) | RunnableLambda(self.build_context)
@@ -70,9 +75,11 @@ class AnswerChain:
             if not reply.well_formed:
                 notes.append("the reply was not the evidence-first JSON asked for; its text was checked as it is")
             raw, evidence = reply.answer, reply.evidence
+        untrimmed = {h.chunk.id: h.text for h in context.retrieved.hits}
         checked = check_answer(
             raw, context.passages, lang, self.verifier, question=condensed.search_text,
             evidence_passages=sorted({e.passage for e in evidence}),
+            whole=[untrimmed.get(p.chunk.id, "") for p in context.passages],
         )
         checked.notes[:0] = notes
         return checked
@@ -87,6 +94,8 @@ class AnswerChain:
                 pass
         if self.verifier.entailment is not None:
             self.verifier.entailment("…", "…")
+        if self.verifier.answer_judge is not None:
+            self.verifier.answer_judge("…", "…", "…")
 
     def prompt_id(self, lang: str) -> str:
         return self.answer_prompts[lang].id

@@ -15,6 +15,8 @@ it cites (``assistant.verify``: supported, contradicted or not found, with evide
 - A cited sentence that no passage states is kept, marked ``not_found``: it never wears the
   supported badge and does not count as support.
 - No supported sentence at all: the answer is the fixed refusal phrase of the question's language.
+- Supported sentences that do not answer the question (a near-topic passage: another city, another
+  event) give the refusal too, when the answer model's judge says so (``Verifier.answer_judge``).
 """
 
 from __future__ import annotations
@@ -96,22 +98,24 @@ def _same_matter(claim: str, check: ClaimCheck, verifier: Verifier) -> bool:
     return check.similarity >= verifier.min_similarity - 0.05 and 2 * len(found) >= len(names(claim))
 
 
-def sources_of(passages: list[Hit]) -> list[Source]:
+def sources_of(passages: list[Hit], whole: list[str] | None = None) -> list[Source]:
     """What claims are checked against: the passages as the model saw them (sentences that address
-    the model are masked and never count as evidence), with their header date and title."""
-    return [Source(neutralize(h.text), h.title, h.date) for h in passages]
+    the model are masked and never count as evidence), with their header date and title, and the
+    whole chunk each was trimmed from (``whole``), where the names a question asks about are looked for."""
+    whole = whole or [""] * len(passages)
+    return [Source(neutralize(h.text), h.title, h.date, neutralize(w) if w else "") for h, w in zip(passages, whole)]
 
 
 def check_answer(
     raw: str, passages: list[Hit], language: str, verifier: Verifier, question: str = "",
-    evidence_passages: list[int] | None = None,
+    evidence_passages: list[int] | None = None, whole: list[str] | None = None,
 ) -> Checked:
     """Turn the model's text into a checked answer (see module docstring). ``evidence_passages``:
     the passages of the sentences an evidence-first reply chose, where a sentence without a marker is
-    looked for first."""
+    looked for first. ``whole``: each passage's untrimmed chunk text."""
     notes: list[str] = []
     text = re.sub(r"^\s*(antwort|answer)\s*:\s*", "", raw.strip(), flags=re.IGNORECASE)
-    sources = sources_of(passages)
+    sources = sources_of(passages, whole)
     everything = list(range(1, len(passages) + 1))
     kept: list[tuple[SentenceCheck, ClaimCheck]] = []
     refusal_seen = False
@@ -190,12 +194,32 @@ def check_answer(
             why = "; ".join(f"{s.text[:50]!r}: {', '.join(s.missing) or s.verdict}" for s in sentences)
             notes.append(f"no sentence of the model's answer could be verified against the passages ({why})")
         return Checked(REFUSAL.get(language, REFUSAL["en"]), [], [], False, True, notes)
+    answers = answers_question(question, kept, verifier)
+    if answers is not None:
+        notes.append(f"P(the answer answers the question) {answers:.3f}")
+        if answers < verifier.min_answer:
+            notes.append(
+                f"refused: the supported sentences do not answer the question (the model's P {answers:.2f} < "
+                f"{verifier.min_answer}): {' '.join(s.text for s in sentences)[:120]!r}"
+            )
+            return Checked(REFUSAL.get(language, REFUSAL["en"]), [], [], False, True, notes)
     parts = []
     for s in sentences:
         marks = "".join(f"[{n}]" for n in s.citations)
         body = s.text
         parts.append(body[:-1] + f" {marks}" + body[-1] if body[-1:] in ".!?" else f"{body} {marks}")
     return Checked(" ".join(parts), _citations(kept, passages), sentences, True, False, notes)
+
+
+def answers_question(question: str, kept: list[tuple[SentenceCheck, ClaimCheck]], verifier: Verifier) -> float | None:
+    """The model's P(yes) that the supported sentences, with the passage sentences they rest on, give
+    what the question asks (``AnswerJudge``); None without a question or a judge."""
+    supported = [s for s, _ in kept if s.verdict == "supported"]
+    if not question or verifier.answer_judge is None or not supported:
+        return None
+    answer = " ".join(s.text for s in supported)
+    evidence = " ".join(dict.fromkeys(e for s in supported for e in s.evidence))
+    return verifier.answer_judge(question, evidence, answer)
 
 
 def _citations(kept: list[tuple[SentenceCheck, ClaimCheck]], passages: list[Hit]) -> list[Citation]:

@@ -19,7 +19,9 @@ from pathlib import Path
 
 from .errors import ConfigError
 
-REQUIRED = {"answer": {"context", "question"}, "condense": {"history", "question"}, "verify": {"evidence", "claim"}}
+REQUIRED = {"answer": {"context", "question"}, "condense": {"history", "question"}, "verify": {"evidence", "claim"},
+    "answers": {"question", "evidence", "answer"},
+}
 PACKAGE = "assistant.prompt_files"
 
 

@@ -75,6 +75,20 @@ class Answering(Section):
         "Swept on the checker set (evals/sets/checker.jsonl) with prompts/verify.en.txt's 13 demonstrations: "
         "0.3 gives false-accept 0.056 / false-reject 0.083, 0.5 gives 0.028 / 0.153.",
     )
+    check_answers_question: bool = Field(
+        default=True,
+        description="After the support check, ask the answer model whether the supported sentences give what "
+        "the question asks (prompts/answers.en.txt, P(yes) from its token probabilities, about 1-3 s); refuse "
+        "when they do not. The explicit abstention decision for near-topic questions. Needs verify_with_model "
+        "and a back end with token probabilities.",
+    )
+    min_answers_question: float = Field(
+        default=0.6, ge=0.0, le=1.0,
+        description="Refuse when the model's P(the answer answers the question) is below this. Swept on "
+        "replays of recorded answers (`assistant eval --replay`): up to 0.6 no correct answer of the seed set, "
+        "40 XQuAD and 40 held-out-run questions was refused, and 4 of the 15 held-out questions answered "
+        "were; 0.7 refused correct ones.",
+    )
     prompt_variant: str = Field(default="default", description="Prompt file variant (prompts/answer.<variant>.<lang>.txt).")
     prompts_dir: Path | None = Field(
         default=None,

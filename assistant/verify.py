@@ -61,6 +61,7 @@ class Source:
     text: str
     title: str = ""
     date: str = ""
+    whole: str = ""  # the whole chunk the model saw ``text`` of (trimmed): what the passage is about
 
 
 @dataclass(frozen=True)
@@ -608,6 +609,10 @@ class Verifier:
         entailment: Entailment | None = None,
         min_entailment: float = 0.5,
         min_coverage: float = 0.5,
+        answer_judge: AnswerJudge | None = None,
+        min_answer: float = 0.5,
+        alternative_margin: float = 0.03,
+        alternatives: int = 2,
     ):
         self.embedder = getattr(embedder, "first", embedder)
         self.min_similarity = min_similarity
@@ -615,6 +620,10 @@ class Verifier:
         self.entailment = entailment
         self.min_entailment = min_entailment
         self.min_coverage = min_coverage
+        self.answer_judge = answer_judge
+        self.alternative_margin = alternative_margin
+        self.alternatives = alternatives
+        self.min_answer = min_answer
         self._cache: dict[str, tuple[list[tuple[int, int]], np.ndarray]] = {}
 
     def _sentences(self, text: str) -> tuple[list[tuple[int, int]], np.ndarray]:
@@ -651,7 +660,31 @@ class Verifier:
             ev = [Evidence(i, a, b, src.text[a:b], float(s)) for (a, b), s in zip(spans, sims)]
             per_source[i] = ev
             candidates += ev
-        best = max(candidates, key=lambda e: e.similarity)
+        ranked = sorted(candidates, key=lambda e: -e.similarity)
+        first = self._verdict(text, ranked[0], per_source, sources, question, fragment)
+        if first.supported or not _may_try_other_evidence(first):
+            return first
+        # The most similar sentence is not always the one that states the claim: of two near-equal
+        # sentences of a passage, the one with the claim's figure or date ("nach 1279" next to "1281").
+        # A claim contradicted by its polarity, roles or places is not looked at again.
+        tried, attempts = list(first.evidence), 0
+        for alt in ranked[1:]:
+            if alt.similarity < ranked[0].similarity - self.alternative_margin or attempts >= self.alternatives:
+                break
+            if any(alt.source == t.source and alt.start < t.end and t.start < alt.end for t in tried):
+                continue  # a clause of a sentence already tried
+            attempts += 1
+            check = self._verdict(text, alt, per_source, sources, question, fragment)
+            if check.supported:
+                return check
+            tried += check.evidence
+        return first
+
+    def _verdict(
+        self, text: str, best: Evidence, per_source: dict[int, list[Evidence]], sources: Sequence[Source],
+        question: str, fragment: bool,
+    ) -> ClaimCheck:
+        """The verdict on ``text`` with ``best`` as its main evidence sentence."""
         # The evidence: the best sentence (or clause) and one more of its passage that is nearly as
         # similar (a claim often joins two sentences).
         src_text = sources[best.source - 1].text
@@ -714,6 +747,15 @@ class Verifier:
         if elsewhere and any(ev_words.has(n) for n in required) and not fragment:
             verdict = _worse(verdict, "not_found")
             reasons.append(f"the passage names {', '.join(elsewhere)} elsewhere, not with the others")
+        # the question's own names that the claim repeats: the passage must be about them ("Jacksonville
+        # began to decline after Hurricane Katrina" from a passage about New Orleans)
+        if question and not fragment:
+            asked = {fold(n) for n in names(f"x {question}")} - _ABOUT_THE_ARTICLES  # "x": a first word is a name too
+            about = _Words(f"{src.whole} {src.text} {header}") if src.whole else src_words
+            absent = [n for n in dict.fromkeys(names(f"x {text}")) if fold(n) in asked and not about.has(n)]
+            if absent:
+                verdict = _worse(verdict, "not_found")
+                reasons.append(f"the passage does not name {', '.join(absent)}, which the question asks about")
         loose_missing = [n for n in others if not src_words.has(n)]
         if len(loose_missing) >= 2 and len(loose_missing) > 0.5 * len(others):
             verdict = _worse(verdict, "not_found")
@@ -759,6 +801,22 @@ class Verifier:
         return ClaimCheck(text, verdict, evidence, tuple(reasons), best.similarity, entail)
 
 
+#: words a question uses for the articles themselves ("Welche Agentur wird in dem Artikel zitiert?")
+_ABOUT_THE_ARTICLES = frozenset(
+    "artikel artikeln article articles text texte texts passage passages bericht berichte report reports meldung".split()
+)
+
+
+def _may_try_other_evidence(check: ClaimCheck) -> bool:
+    """Whether another evidence sentence may decide: the claim was not found, or contradicted only by a
+    figure or date that another sentence of the passage may give."""
+    if check.entailment is not None:
+        return False  # the rules passed and the model said no: it is not asked twice
+    if check.verdict == "not_found":
+        return True
+    return all(r.startswith(("the figure", "the date")) for r in check.reasons)
+
+
 def _month_of(word: str) -> int | None:
     """The month a word names, also as the head of a compound ("Februarwoche" -> 2)."""
     w = word.lower().rstrip(".")
@@ -786,10 +844,10 @@ def weekdays(text: str) -> set[str]:
     return {_WEEKDAY_EN.get(w.lower(), w.lower()) for w in _WEEKDAY.findall(text)}
 
 
-class ModelJudge:
-    """An ``Entailment`` from the answer model: P(yes) to "does the passage state the claim?" read
-    from its next-token probabilities (``prompts/verify.en.txt``, demonstrations in the cached
-    prefix). Back ends without token probabilities give None."""
+class PromptJudge:
+    """P(yes) from the answer model's next-token probabilities for a yes/no prompt file whose
+    demonstrations sit in the cached prefix, so a question costs only its own tokens. Back ends
+    without token probabilities give None."""
 
     def __init__(self, model, prompt: Prompt):
         self.model = model
@@ -799,11 +857,32 @@ class ModelJudge:
             head += [{"role": "user", "content": user}, {"role": "assistant", "content": assistant}]
         self.head = head
 
-    def __call__(self, evidence: str, claim: str) -> float | None:
+    def probability(self, **fields: str) -> float | None:
         ask = getattr(self.model, "yes_probability", None)
         if ask is None:
             return None
-        return ask([*self.head, {"role": "user", "content": self.prompt.user.format(evidence=evidence, claim=claim)}])
+        return ask([*self.head, {"role": "user", "content": self.prompt.user.format(**fields)}])
+
+
+class ModelJudge(PromptJudge):
+    """An ``Entailment``: "does the passage state the claim?" (``prompts/verify.en.txt``)."""
+
+    def __call__(self, evidence: str, claim: str) -> float | None:
+        return self.probability(evidence=evidence, claim=claim)
+
+
+class AnswerJudge(PromptJudge):
+    """The abstention decision after the support check: "does this answer, with the passage sentences
+    it rests on, give what the question asks?" (``prompts/answers.en.txt``). A true sentence about
+    a near-topic passage (another city, another event, a related figure) is supported but no answer."""
+
+    #: evidence beyond this many characters is cut, to bound the judge's new tokens
+    MAX_EVIDENCE_CHARS = 700
+
+    def __call__(self, question: str, evidence: str, answer: str) -> float | None:
+        if len(evidence) > self.MAX_EVIDENCE_CHARS:
+            evidence = evidence[: self.MAX_EVIDENCE_CHARS].rsplit(" ", 1)[0] + " …"
+        return self.probability(question=question, evidence=evidence, answer=answer)
 
 
 _SEVERITY = {"supported": 0, "not_found": 1, "contradicted": 2}

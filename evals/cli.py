@@ -63,6 +63,9 @@ def build_parser(prog: str = "assistant eval") -> argparse.ArgumentParser:
     p.add_argument("--hold-out", type=int, default=0, metavar="N",
                    help="xquad: leave N topics (a fixed, seeded choice) out of a copy of the index; their questions "
                         "must be refused, and --limit takes half of them")
+    p.add_argument("--replay", type=Path, metavar="RESULTS.json",
+                   help="check the model text recorded in an earlier run again, with the current checks, "
+                        "instead of asking the model (the checks' judges still use it)")
     p.add_argument("--out", type=Path, default=out,
                    help=f"results folder (default: evals/results/ of this checkout, else ./{OUT_FALLBACK}; here {out})")
     p.add_argument("--label", default="", help="a name for this run (goes into the file names)")
@@ -94,7 +97,7 @@ def _options(args: argparse.Namespace) -> EvalOptions:
         set=args.set, questions=args.questions, mode=args.mode, k=args.k, model=args.model, embedding=args.embedding,
         prompt_variant=args.prompt_variant, retrieval_only=args.retrieval_only, limit=args.limit,
         distractors=args.distractors, index_dir=args.index_dir, rebuild=args.rebuild, label=args.label,
-        hold_out=args.hold_out,
+        hold_out=args.hold_out, replay=args.replay,
     )
 
 

@@ -29,7 +29,8 @@ from pathlib import Path
 
 from assistant.assistant import Assistant
 from assistant.errors import AssistantError, ConfigError, IndexBusyError
-from assistant.prompts import prompt_hashes
+from assistant.llm import make_chat_model
+from assistant.prompts import load_prompt, prompt_hashes
 from assistant.settings import Settings
 from assistant.types import Turn
 from benchmarks.common import machine
@@ -38,6 +39,7 @@ from vectorstore import open_store
 from . import datasets
 from .datasets import EvalQuestion, HeldOut
 from .gold import Gold, GoldResolver
+from .replay import ReplayChatModel, recorded_ids, recorded_replies
 from .metrics import CURVE_K, ranking_metrics, timing_stats
 from .scoring import answer_breakdown, answer_metrics, held_out_metrics, retrieval_breakdown, score_answer
 
@@ -63,6 +65,7 @@ class EvalOptions:
     label: str = ""
     hold_out: int = 0  # XQuAD topics left out of the index (their questions must be refused)
     hold_out_seed: int = datasets.HOLD_OUT_SEED
+    replay: Path | None = None  # a results JSON whose recorded model text is checked again (evals.replay)
 
     def overrides(self) -> dict:
         return {
@@ -378,6 +381,10 @@ def run_eval(
     eval_set = datasets.load_set(opts.set, Path(s.paths.index_dir), distractors=opts.distractors, questions=opts.questions,
                                  held_out=held)
     questions = datasets.select(eval_set.questions, opts.limit, by_answerable=held is not None)
+    if opts.replay and not opts.retrieval_only:
+        recorded_replies(opts.replay)  # a clear error for a file that is no results file
+        answered = recorded_ids(opts.replay)
+        questions = [q for q in questions if q.id in answered]
     if store is None:
         store = open_store(s)
     log(f"ingesting the {opts.set} corpus into {s.paths.index_dir} ...")
@@ -394,6 +401,8 @@ def run_eval(
     answers = None
     describe: dict = {}
     if not opts.retrieval_only:
+        if assistant is None and opts.replay:
+            assistant = _replaying_assistant(s, store, opts.replay, log)
         assistant = assistant or Assistant(s, store=store)
         answers = _answer_phase(questions, golds, rows, assistant, opts.k, log, held_out=held is not None)
         try:
@@ -437,6 +446,15 @@ def run_eval(
         "answers": answers,
         "questions": rows,
     }
+
+
+def _replaying_assistant(s: Settings, store, path: Path, log: Log) -> Assistant:
+    """An assistant whose answer model replays the text recorded in ``path`` (``evals.replay``)."""
+    replies = recorded_replies(path)
+    a = s.answering
+    systems = {load_prompt("answer", lang, a.prompt_variant, a.prompts_dir).system for lang in ("de", "en")}
+    log(f"replaying {len(replies)} recorded answers from {path} through the current checks")
+    return Assistant(s, store=store, llm=ReplayChatModel(make_chat_model(s), replies, systems))
 
 
 __all__ = [

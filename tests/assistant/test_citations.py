@@ -198,3 +198,38 @@ def test_bare_yes_with_a_marker_is_not_an_answer(check_answer):
     c = check_answer("Yes, he did [1].", hits(P_TROOPS), "en")
     assert c.abstained and c.text == REFUSAL["en"]
     assert any("states nothing" in n for n in c.notes)
+
+
+class RecordingAnswerJudge:
+    """Stands in for the answer model's answers-the-question judge; records what it was asked."""
+
+    def __init__(self, p):
+        self.p, self.asked = p, []
+
+    def __call__(self, question, evidence, answer):
+        self.asked.append((question, evidence, answer))
+        return self.p
+
+
+@pytest.mark.parametrize("p,refused", [(0.2, True), (0.8, False), (None, False)])
+def test_supported_sentences_that_do_not_answer_the_question_give_the_refusal(e5, p, refused):
+    judge = RecordingAnswerJudge(p)
+    verifier = Verifier(e5, answer_judge=judge, min_answer=0.5)
+    question = "Wo fand das Treffen am Freitag statt?"
+    c = citations.check_answer("Trump traf Putin in Anchorage, Alaska [1].", hits(P1, P2), "de", verifier, question=question)
+    # the judge saw the question, the supported sentence and the passage sentence it rests on
+    [(asked_q, evidence, answer)] = judge.asked
+    assert asked_q == question and answer.startswith("Trump traf Putin in Anchorage") and "Anchorage" in evidence
+    assert c.abstained == refused and (c.text == REFUSAL["de"]) == refused, (c.text, c.notes)
+    if p is None:  # a back end without token probabilities: no decision, no note
+        assert not any("P(the answer answers" in n for n in c.notes)
+    else:
+        assert any(f"P(the answer answers the question) {p:.3f}" in n for n in c.notes), c.notes
+    assert refused == any(n.startswith("refused: the supported sentences do not answer") for n in c.notes)
+
+
+def test_the_answers_judge_is_not_asked_without_a_supported_sentence(e5):
+    judge = RecordingAnswerJudge(0.9)
+    verifier = Verifier(e5, answer_judge=judge)
+    c = citations.check_answer("Die Inflationsrate liegt bei 2,2 Prozent [1].", hits(P1), "de", verifier, question="Inflation?")
+    assert c.abstained and judge.asked == []

@@ -232,3 +232,35 @@ RULES = [
 def test_new_rules_with_e5(verifier, passage, claim, language, verdict):
     check = verifier.check(claim, [Source(passage)], [1], language=language)
     assert check.verdict == verdict, check
+
+
+@pytest.mark.models
+@pytest.mark.parametrize("passage,question,claim,supported", [
+    ("Der Hurrikan Katrina traf im Jahr 2005 New Orleans am härtesten.",
+     "Which storm hit Jacksonville hardest?", "Jacksonville was hit hardest by Hurricane Katrina in 2005.", False),
+    ("Der Hurrikan Dora traf im Jahr 1964 Jacksonville am härtesten.",
+     "Which storm hit Jacksonville hardest?", "Jacksonville was hit hardest by Hurricane Dora in 1964.", True),
+    ("Die Metropolregion El Centro gehört zusammen mit San Diego zur Southern Border Region.",
+     "Wozu gehört die Metropolregion El Centro?", "Die Metropolregion El Centro gehört zur Southern Border Region.", True),
+])
+def test_a_name_the_question_asks_about_must_be_in_the_passage(verifier, passage, question, claim, supported):
+    check = verifier.check(claim, [Source(passage)], [1], language="en", question=question)
+    assert check.supported == supported, check
+    assert supported or any("which the question asks about" in r for r in check.reasons), check.reasons
+
+
+@pytest.mark.models
+def test_looking_at_other_evidence_sentences_does_not_rescue_a_wrong_figure(verifier):
+    """A claim whose figure its best sentence does not give is tried against the passage's other
+    near-equal sentences (``Verifier.alternatives``); one with the right year carries it, and a year no
+    sentence gives stays contradicted, however many sentences are tried."""
+    passage = ("Kublais zweite Invasion Japans im Jahr 1281 scheiterte, und die Regierung geriet in Geldnot. "
+               "Die Flotte wurde von einem Taifun zerstört. "
+               "Schon nach 1279 war die Regierung Kublais in finanzielle Schwierigkeiten geraten.")
+    src = Source(passage)
+    ok = verifier.check("Die Regierung Kublais geriet nach 1279 in Geldnot.", [src], [1], language="de")
+    assert ok.supported and "1279" in " ".join(e.text for e in ok.evidence), ok
+    for year in ("1275", "1285"):
+        wrong = Verifier(verifier.embedder, alternatives=5, alternative_margin=0.2).check(
+            f"Die Regierung Kublais geriet nach {year} in Geldnot.", [src], [1], language="de")
+        assert wrong.verdict == "contradicted", wrong
