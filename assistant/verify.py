@@ -752,7 +752,10 @@ class Verifier:
         if question and not fragment:
             asked = {fold(n) for n in names(f"x {question}")} - _ABOUT_THE_ARTICLES  # "x": a first word is a name too
             about = _Words(f"{src.whole} {src.text} {header}") if src.whole else src_words
-            absent = [n for n in dict.fromkeys(names(f"x {text}")) if fold(n) in asked and not about.has(n)]
+            absent = [
+                n for n in dict.fromkeys(names(f"x {text}"))
+                if fold(n) in asked and not about.has(n) and not _named_by_neighbour(n, text, about)
+            ]
             if absent:
                 verdict = _worse(verdict, "not_found")
                 reasons.append(f"the passage does not name {', '.join(absent)}, which the question asks about")
@@ -805,6 +808,18 @@ class Verifier:
 _ABOUT_THE_ARTICLES = frozenset(
     "artikel artikeln article articles text texte texts passage passages bericht berichte report reports meldung".split()
 )
+
+
+def _named_by_neighbour(name: str, text: str, about: _Words) -> bool:
+    """Whether ``name`` is one word of a longer name whose neighbouring word the passage has
+    ("Vladimir Putin" against a passage that says "Putin")."""
+    words = WORD.findall(text)
+    for i, w in enumerate(words):
+        if w == name or w.startswith(name):
+            for j in (i - 1, i + 1):
+                if 0 <= j < len(words) and words[j][:1].isupper() and len(words[j]) >= 3 and about.has(words[j]):
+                    return True
+    return False
 
 
 def _may_try_other_evidence(check: ClaimCheck) -> bool:

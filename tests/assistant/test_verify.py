@@ -264,3 +264,11 @@ def test_looking_at_other_evidence_sentences_does_not_rescue_a_wrong_figure(veri
         wrong = Verifier(verifier.embedder, alternatives=5, alternative_margin=0.2).check(
             f"Die Regierung Kublais geriet nach {year} in Geldnot.", [src], [1], language="de")
         assert wrong.verdict == "contradicted", wrong
+
+
+@pytest.mark.models
+def test_one_word_of_a_longer_name_is_enough(verifier):
+    src = Source("Trump werde am Montag wieder mit Putin telefonieren, sagte ein Sprecher.")
+    check = verifier.check("Trump will speak to Vladimir Putin again on Monday.", [src], [1], language="en",
+                           question="When will Trump speak to Vladimir Putin again?")
+    assert not any("which the question asks about" in r for r in check.reasons), check
