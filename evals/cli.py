@@ -106,7 +106,7 @@ SET_COMMANDS = ("checker", "hostile", "conversations")
 
 
 @contextmanager
-def _interrupt_on_signals():
+def interrupt_on_signals():
     """While the block runs, SIGINT and SIGTERM end the answers early, and the questions answered so
     far are scored and written. A run started in the background (``&``) ignores SIGINT otherwise."""
     if threading.current_thread() is not threading.main_thread():
@@ -136,7 +136,7 @@ def main(argv: list[str] | None = None, prog: str = "assistant eval") -> int:
     try:
         if args.compare:
             return _compare(args)
-        with _interrupt_on_signals():
+        with interrupt_on_signals():
             results = run_eval(_options(args), log=lambda m: print(m, file=sys.stderr, flush=True), argv=argv)
         others = [report.load_results(p) for p in args.plot_with]
         paths = report.write_outputs(results, args.out, plot_with=others)

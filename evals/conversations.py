@@ -163,19 +163,25 @@ def headline(summary: dict) -> str:
 
 def run(dialogues: Sequence[Dialogue], ask: Ask, log: Callable[[str], None] = lambda _m: None) -> dict:
     """Play every dialogue; the per-turn rows and their summary."""
-    rows, t0 = [], time.perf_counter()
+    rows, t0, interrupted = [], time.perf_counter(), False
     for d in dialogues:
-        played = play(d, ask)
+        try:
+            played = play(d, ask)
+        except KeyboardInterrupt:  # Ctrl-C or SIGTERM: score the dialogues played to the end
+            interrupted = True
+            log(f"interrupted: scoring the {len({r['dialogue'] for r in rows})} dialogues played so far")
+            break
         rows += played
         log(f"{d.id}: " + " ".join(f"{r['kind']}={'right' if r.get('right') else 'wrong'}" for r in played))
-    return {"rows": rows, "summary": summarize(rows), "seconds": round(time.perf_counter() - t0, 1)}
+    return {"rows": rows, "summary": summarize(rows), "seconds": round(time.perf_counter() - t0, 1), "interrupted": interrupted}
 
 
 def markdown(result: dict, title: str) -> str:
     s = result["summary"]
     lines = [
         f"# Conversations: {title}", "",
-        f"**{headline(s)}**; {s['dialogues']} dialogues, errors {s['errors']}, {result['seconds']} s.", "",
+        f"**{headline(s)}**; {s['dialogues']} dialogues, errors {s['errors']}, {result['seconds']} s"
+        f"{' (interrupted: the dialogues played to the end are scored)' if result.get('interrupted') else ''}.", "",
         "| group | turns | right |", "| --- | ---: | ---: |",
         *(f"| kind {k} | {c['n']} | {c['right']} |" for k, c in s["by_kind"].items() if c["n"]),
         *(f"| dialogues {lang} | {c['n']} | {c['right']} |" for lang, c in s["by_language"].items() if c["n"]),

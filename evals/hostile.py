@@ -296,7 +296,10 @@ def run_command(spec: AnswerRun, argv: list[str] | None, prog: str, description:
             raise ConfigError(f"the {spec.name} corpus did not ingest cleanly: {report.failed[0][0]}: {report.failed[0][1]}")
         log_line(f"index {settings.paths.index_dir}: {report.summary()}")
         assistant = Assistant(settings, store=store)
-        result = spec.run(loaded, assistant, args.limit)
+        from .cli import interrupt_on_signals
+
+        with interrupt_on_signals():
+            result = spec.run(loaded, assistant, args.limit)
     except AssistantError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1

@@ -280,3 +280,20 @@ def test_a_failed_turn_is_wrong_and_left_out_of_the_history():
     rows = conversations.play(dialogue, ask)
     assert [r["right"] for r in rows] == [True, False, True] and "model down" in rows[1]["error"]
     assert [t.question for t in seen[2]] == ["Who met Putin?"]
+
+
+def test_an_interrupted_conversations_run_scores_the_dialogues_played_to_the_end():
+    first = conversations.Dialogue("t1", "de", (conversations.DialogueTurn(TROOPS, "first", (("nicht aus",),)),))
+    second = conversations.Dialogue("t2", "de", (conversations.DialogueTurn(TROOPS, "first", (("nicht aus",),)), PARTICIPANTS))
+    calls = []
+
+    def ask(q: str, history: list[Turn]) -> Answer:
+        calls.append(q)
+        if len(calls) == 3:  # Ctrl-C (or SIGTERM) in the middle of the second dialogue
+            raise KeyboardInterrupt
+        return answer("Trump schloss das nicht aus [1].", citations=[citation(PASSAGE_TROOPS)], standalone=q)
+
+    result = conversations.run([first, second], ask)
+    assert result["interrupted"] and [r["dialogue"] for r in result["rows"]] == ["t1"]
+    assert result["summary"]["n"] == 1 and result["summary"]["right"] == 1
+    assert "interrupted" in conversations.markdown(result, "t")
