@@ -20,6 +20,7 @@ from .context import ContextBuilder
 from .evidence import is_evidence_first, parse_reply
 from .generate import Generator
 from .llm import ChatModel, langchain_chat
+from .models import judges_answers
 from .prompts import load_prompt
 from .retrieve import Retriever
 from .settings import Settings
@@ -49,7 +50,8 @@ class AnswerChain:
         judge = ModelJudge(llm, load_prompt("verify", "en", prompts_dir=a.prompts_dir)) if a.verify_with_model else None
         answer_judge = (
             AnswerJudge(llm, load_prompt("answers", "en", prompts_dir=a.prompts_dir))
-            if a.verify_with_model and a.check_answers_question else None
+            if a.verify_with_model and a.check_answers_question and judges_answers(getattr(llm, "model_path", None))
+            else None
         )
         self.verifier = Verifier(
             store.embedder, min_similarity=a.min_support_similarity, entailment=judge, min_entailment=a.min_entailment,

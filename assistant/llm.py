@@ -13,6 +13,7 @@ import json
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -58,18 +59,19 @@ def cpu_has_amx() -> bool:
 _LOAD_LOCK = threading.Lock()
 
 
-def load_llama(model_path: Path, **kwargs):
-    """``llama_cpp.Llama`` for a GGUF. On a CPU with AMX, without llama.cpp's extra weight buffers:
-    it repacks Q4_K weights into an AMX buffer whose matrix multiply crashes the process on the first
-    evaluation (ggml-org/llama.cpp#20824; seen here on 2026-12-02 with llama-cpp-python 0.3.36 on a
-    Xeon with AMX_INT8). Without them the weights stay in plain CPU memory, which is also fast there
+@contextmanager
+def plain_cpu_weights() -> Iterator[None]:
+    """While inside, llama.cpp loads models without its extra weight buffers, on a CPU with AMX.
+    There it repacks Q4_K weights into an AMX buffer whose matrix multiply crashes the process on the
+    first evaluation (ggml-org/llama.cpp#20824; seen here on 2026-12-02 with llama-cpp-python 0.3.36 on
+    a Xeon with AMX_INT8). Without them the weights stay in plain CPU memory, which is also fast there
     (`assistant bench answer` measures it). ``Llama`` does not take the setting, so the default model
-    parameters it starts from are adjusted while it loads."""
-    import llama_cpp.llama_cpp as lib
-    from llama_cpp import Llama
-
+    parameters it starts from are adjusted, and restored on the way out."""
     if not cpu_has_amx():
-        return Llama(model_path=str(model_path), **kwargs)
+        yield
+        return
+    import llama_cpp.llama_cpp as lib
+
     with _LOAD_LOCK:
         defaults = lib.llama_model_default_params
 
@@ -80,9 +82,17 @@ def load_llama(model_path: Path, **kwargs):
 
         lib.llama_model_default_params = without_extra_buffers
         try:
-            return Llama(model_path=str(model_path), **kwargs)
+            yield
         finally:
             lib.llama_model_default_params = defaults
+
+
+def load_llama(model_path: Path, **kwargs):
+    """``llama_cpp.Llama`` for a GGUF, loaded so that it runs on this CPU (``plain_cpu_weights``)."""
+    from llama_cpp import Llama
+
+    with plain_cpu_weights():
+        return Llama(model_path=str(model_path), **kwargs)
 
 
 class LlamaCppChat:

@@ -80,7 +80,8 @@ class Answering(Section):
         description="After the support check, ask the answer model whether the supported sentences give what "
         "the question asks (prompts/answers.en.txt, P(yes) from its token probabilities, about 1-3 s); refuse "
         "when they do not. The explicit abstention decision for near-topic questions. Needs verify_with_model "
-        "and a back end with token probabilities.",
+        "and a back end with token probabilities; not made with the bundled 0.5B model, whose judgement of it "
+        "was measured at chance (assistant/models.py).",
     )
     min_answers_question: float = Field(
         default=0.6, ge=0.0, le=1.0,

@@ -233,3 +233,24 @@ def test_an_answer_never_carries_a_link_but_the_cited_articles_own(store):
     ans = a.ask("Wo traf Trump Putin?")
     assert "evil.example" not in ans.text and "Anchorage" in ans.text
     assert any("link" in n and "evil.example" in n for n in ans.notes)
+
+
+def test_the_answers_judge_is_asked_only_of_a_model_measured_to_judge(store, tmp_path):
+    """The bundled 0.5B model's P(the answer answers the question) was at chance on recorded answers:
+    with it the chain keeps the support judge but leaves that decision out, instead of refusing at random.
+    The models are not loaded to build the chain."""
+    from assistant.chain import AnswerChain
+    from assistant.llm import LlamaCppChat
+    from assistant.models import MODELS
+
+    def chain_for(filename: str) -> AnswerChain:
+        return AnswerChain(store.settings, store, LlamaCppChat(tmp_path / filename))
+
+    small = chain_for(MODELS["qwen2.5-coder-0.5b"].filename).verifier
+    default = chain_for(MODELS["qwen2.5-coder-1.5b"].filename).verifier
+    own = chain_for("my-own-model.gguf").verifier
+    assert small.entailment is not None and small.answer_judge is None
+    assert default.answer_judge is not None and own.answer_judge is not None
+    off = AnswerChain(store.settings.with_overrides(**{"answering.check_answers_question": False}), store,
+                      LlamaCppChat(tmp_path / MODELS["qwen2.5-coder-1.5b"].filename)).verifier
+    assert off.answer_judge is None

@@ -124,7 +124,9 @@ def test_two_judges_keep_their_own_saved_prefix(small_llm):
     list(small_llm.stream([{"role": "user", "content": "Sag Hallo."}], max_tokens=4, temperature=0.0))
     again_b, again_a = small_llm.yes_probability(ask_b), small_llm.yes_probability(ask_a)
     assert abs(again_a - first_a) < 1e-6 and abs(again_b - first_b) < 1e-6, (first_a, again_a, first_b, again_b)
-    assert first_a > 0.5 > first_b, (first_a, first_b)
+    # two prompts, two answers (a judge handed the other's saved state would repeat its probability);
+    # whether the 0.5B model judges these well is the checker set's question, not this test's
+    assert abs(first_a - first_b) > 1e-6, (first_a, first_b)
 
 
 def test_loading_leaves_llama_cpp_defaults_as_they_were(small_gguf):
