@@ -20,7 +20,7 @@ from .context import ContextBuilder
 from .evidence import is_evidence_first, parse_reply
 from .generate import Generator
 from .llm import ChatModel, langchain_chat
-from .models import judges_answers
+from .models import may_judge
 from .prompts import load_prompt
 from .retrieve import Retriever
 from .settings import Settings
@@ -47,11 +47,12 @@ class AnswerChain:
             store.embedder, a.context_passages, a.passage_max_tokens, numbered=self.evidence_first
         )
         self.generate = Generator(answer_model, self.answer_prompts, evidence_first=self.evidence_first)
-        judge = ModelJudge(llm, load_prompt("verify", "en", prompts_dir=a.prompts_dir)) if a.verify_with_model else None
+        # a model measured to judge no better than chance is not asked (assistant/models.py)
+        judging = a.verify_with_model and may_judge(getattr(llm, "model_path", None))
+        judge = ModelJudge(llm, load_prompt("verify", "en", prompts_dir=a.prompts_dir)) if judging else None
         answer_judge = (
             AnswerJudge(llm, load_prompt("answers", "en", prompts_dir=a.prompts_dir))
-            if a.verify_with_model and a.check_answers_question and judges_answers(getattr(llm, "model_path", None))
-            else None
+            if judging and a.check_answers_question else None
         )
         self.verifier = Verifier(
             store.embedder, min_similarity=a.min_support_similarity, entailment=judge, min_entailment=a.min_entailment,

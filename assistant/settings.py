@@ -67,7 +67,9 @@ class Answering(Section):
         default=True,
         description="Also ask the answer model whether the evidence states each claim (P(yes) from its token "
         "probabilities, prompts/verify.en.txt; about 0.2-0.5 s a sentence with the llamacpp back end, skipped "
-        "by back ends without token probabilities). Catches swapped roles and figures the rules cannot.",
+        "by back ends without token probabilities). Catches swapped roles and figures the rules cannot. Not "
+        "asked of the bundled 0.5B model, whose judgements were measured no better than chance "
+        "(assistant/models.py): with it the rules decide alone.",
     )
     min_entailment: float = Field(
         default=0.3, ge=0.0, le=1.0,
@@ -80,8 +82,7 @@ class Answering(Section):
         description="After the support check, ask the answer model whether the supported sentences give what "
         "the question asks (prompts/answers.en.txt, P(yes) from its token probabilities, about 1-3 s); refuse "
         "when they do not. The explicit abstention decision for near-topic questions. Needs verify_with_model "
-        "and a back end with token probabilities; not made with the bundled 0.5B model, whose judgement of it "
-        "was measured at chance (assistant/models.py).",
+        "and a back end with token probabilities; not made with the bundled 0.5B model (see verify_with_model).",
     )
     min_answers_question: float = Field(
         default=0.6, ge=0.0, le=1.0,

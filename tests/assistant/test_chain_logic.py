@@ -235,9 +235,10 @@ def test_an_answer_never_carries_a_link_but_the_cited_articles_own(store):
     assert any("link" in n and "evil.example" in n for n in ans.notes)
 
 
-def test_the_answers_judge_is_asked_only_of_a_model_measured_to_judge(store, tmp_path):
-    """The bundled 0.5B model's P(the answer answers the question) was at chance on recorded answers:
-    with it the chain keeps the support judge but leaves that decision out, instead of refusing at random.
+def test_the_judges_are_asked_only_of_a_model_measured_to_judge(store, tmp_path):
+    """The bundled 0.5B model's judgements were measured no better than chance (its support judge
+    refused no false claim the rules let through, only true ones; its P(answers the question) was at
+    chance on recorded answers): with it the chain relies on the rules instead of refusing at random.
     The models are not loaded to build the chain."""
     from assistant.chain import AnswerChain
     from assistant.llm import LlamaCppChat
@@ -249,8 +250,9 @@ def test_the_answers_judge_is_asked_only_of_a_model_measured_to_judge(store, tmp
     small = chain_for(MODELS["qwen2.5-coder-0.5b"].filename).verifier
     default = chain_for(MODELS["qwen2.5-coder-1.5b"].filename).verifier
     own = chain_for("my-own-model.gguf").verifier
-    assert small.entailment is not None and small.answer_judge is None
-    assert default.answer_judge is not None and own.answer_judge is not None
+    assert small.entailment is None and small.answer_judge is None
+    assert default.entailment is not None and default.answer_judge is not None
+    assert own.entailment is not None and own.answer_judge is not None
     off = AnswerChain(store.settings.with_overrides(**{"answering.check_answers_question": False}), store,
                       LlamaCppChat(tmp_path / MODELS["qwen2.5-coder-1.5b"].filename)).verifier
-    assert off.answer_judge is None
+    assert off.answer_judge is None and off.entailment is not None

@@ -53,7 +53,7 @@ def test_corrupt_gguf_fails_to_load_with_a_clear_message(tmp_path):
         list(llm.stream([{"role": "user", "content": "hi"}], max_tokens=4, temperature=0))
 
 
-def test_which_models_may_judge_whether_an_answer_answers(tmp_path):
-    assert not models.judges_answers(tmp_path / models.MODELS["qwen2.5-coder-0.5b"].filename)
-    assert models.judges_answers(tmp_path / models.MODELS["qwen2.5-coder-1.5b"].filename)
-    assert models.judges_answers(tmp_path / "my-own-model.gguf") and models.judges_answers(None)
+def test_which_models_may_judge(tmp_path):
+    assert not models.may_judge(tmp_path / models.MODELS["qwen2.5-coder-0.5b"].filename)
+    assert models.may_judge(tmp_path / models.MODELS["qwen2.5-coder-1.5b"].filename)
+    assert models.may_judge(tmp_path / "my-own-model.gguf") and models.may_judge(None)
