@@ -89,6 +89,46 @@ def is_yes_no(question: str) -> bool:
     return detect_language(question, default="de") == "de" and first[:1].isupper() and first.lower() not in STOPWORDS_DE | {"und", "aber", "laut"}
 
 
+# A question that asks for a figure ("Wie viele …?", "In which year …?") is answered only by a figure.
+_ASKS_FOR_A_FIGURE = re.compile(
+    r"\b(?:wie\s*viele?|wie\s+(?:hoch|lange|alt)|(?:in\s+)?welche[ms]?\s+jahr|"
+    r"how\s+(?:many|much|long|old)|(?:in\s+)?(?:which|what)\s+year)\b",
+    re.IGNORECASE,
+)
+# Words that give an amount without digits: number words, German ones also as the start of a compound
+# ("Zehnfache", "dreimal"), English ones with their endings ("tenth", "hundreds"), and the vague or
+# zero ones ("mehrere", "keine", "none").
+_FIGURE_STEMS_DE = tuple(
+    """zwei drei vier fünf sechs sieben acht neun zehn elf zwölf zwanzig dreißig vierzig fünfzig hundert
+    tausend million milliard dutzend doppel halb hälfte einmal einzig mehrere einige zahlreich kein""".split()
+)
+_FIGURE_WORDS_EN = frozenset(
+    """two three four five six seven eight nine ten eleven twelve twenty thirty forty fifty hundred
+    thousand million billion dozen double twice half once single several few numerous none""".split()
+)
+_EN_ENDINGS = ("", "s", "th", "ths", "fold", "teen", "ty")
+_ONLY_ONE = re.compile(r"\b(?:nur|lediglich|genau|only|just|exactly)\s+(?:ein|eine|einen|einem|einer|one)\b", re.IGNORECASE)
+
+
+def asks_for_a_figure(question: str) -> bool:
+    """How many, how much, how long, how old, which year."""
+    return bool(_ASKS_FOR_A_FIGURE.search(question))
+
+
+def gives_a_figure(text: str) -> bool:
+    """Whether a text states an amount or a year: a digit, a number word, "nur ein"/"only one". The
+    plain article ("ein", "one") does not count: "Die Ukraine braucht ein langfristiges Engagement"
+    gives no number of Patriot systems."""
+    text = MARKER.sub("", text)
+    if any(c.isdigit() for c in text) or _ONLY_ONE.search(text):
+        return True
+    for word in WORD.findall(text):
+        w = word.lower()
+        if w.startswith(_FIGURE_STEMS_DE) or any(w.removesuffix(e) in _FIGURE_WORDS_EN for e in _EN_ENDINGS if w.endswith(e)):
+            return True
+    return False
+
+
 def _same_matter(claim: str, check: ClaimCheck, verifier: Verifier) -> bool:
     """Whether the contradicting sentence is about what the claim is about (nearly as similar as
     support needs, most of the claim's names in it), so that quoting it answers the question instead
@@ -193,6 +233,10 @@ def check_answer(
         if sentences and not refusal_seen:
             why = "; ".join(f"{s.text[:50]!r}: {', '.join(s.missing) or s.verdict}" for s in sentences)
             notes.append(f"no sentence of the model's answer could be verified against the passages ({why})")
+        return Checked(REFUSAL.get(language, REFUSAL["en"]), [], [], False, True, notes)
+    supported_text = " ".join(s.text for s in sentences if s.verdict == "supported")
+    if question and asks_for_a_figure(question) and not gives_a_figure(supported_text):
+        notes.append(f"refused: the question asks for a figure and the supported sentences give none: {supported_text[:120]!r}")
         return Checked(REFUSAL.get(language, REFUSAL["en"]), [], [], False, True, notes)
     answers = answers_question(question, kept, verifier)
     if answers is not None:

@@ -740,6 +740,16 @@ class Verifier:
         if missing:
             verdict = _worse(verdict, "not_found")
             reasons.append(f"not in the passage: {', '.join(missing)}")
+        # a claim that names things of which its evidence has none is about something else, however
+        # close its embedding ("Die Inflation steigt." against "Russische Öllieferungen … gestoppt");
+        # the sentence before the evidence counts, for what its pronouns stand for ("Die Republikaner
+        # verfehlten … Sie hätten 60 der 100 Stimmen benötigt")
+        named = [n for n in dict.fromkeys(names(text)) if fold(n) not in _NO_CONTENT]
+        before = [e.text for e in per_source[best.source] if e.end <= evidence[0].start][-1:]
+        near_words = _Words(" ".join([*before, evidence_text, header]))
+        if named and not fragment and not any(near_words.has(n) for n in named):
+            verdict = _worse(verdict, "not_found")
+            reasons.append(f"the evidence names none of {', '.join(named)}")
         # of a list or a companion, some in the evidence and some only elsewhere in the passage: the
         # sentence that states this names others ("between Newcastle and Sunderland" against "Newcastle
         # und Gateshead", Sunderland named further on)

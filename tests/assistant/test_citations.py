@@ -233,3 +233,29 @@ def test_the_answers_judge_is_not_asked_without_a_supported_sentence(e5):
     verifier = Verifier(e5, answer_judge=judge)
     c = citations.check_answer("Die Inflationsrate liegt bei 2,2 Prozent [1].", hits(P1), "de", verifier, question="Inflation?")
     assert c.abstained and judge.asked == []
+
+
+@pytest.mark.parametrize("question,answer,refused", [
+    ("Wie viele Menschen trafen sich in Anchorage?", "Trump traf Putin in Anchorage, Alaska [1].", True),
+    ("In welchem Jahr begann der Krieg?", "Der Krieg begann im Jahr 2022 [1].", False),
+    ("Wo fand das Treffen am Freitag statt?", "Trump traf Putin in Anchorage, Alaska [1].", False),
+])
+def test_a_question_asking_for_a_figure_is_answered_only_by_one(e5, question, answer, refused):
+    """A true sentence without a number does not answer "Wie viele …?"; decided by rule, so also
+    without a judge (back ends without token probabilities, the 0.5B model)."""
+    c = citations.check_answer(answer, hits(P1), "de", Verifier(e5), question=question)
+    assert c.abstained == refused, (c.text, c.notes)
+    assert refused == any(n.startswith("refused: the question asks for a figure") for n in c.notes)
+
+
+def test_what_counts_as_asking_for_and_giving_a_figure():
+    asks = ["Wie viele Soldaten?", "Wieviel kostet es?", "How many men?", "How much can they eat?",
+            "In welchem Jahr begann der Krieg?", "What year was it?", "Wie lange dauerte das Treffen?"]
+    assert all(citations.asks_for_a_figure(q) for q in asks)
+    assert not any(citations.asks_for_a_figure(q) for q in ["Wo traf Trump Putin?", "Wer ist das?", "Which country?"])
+    gives = ["Der Krieg begann 2022 [1].", "das Zehnfache ihres Eigengewichts", "hundreds of people",
+             "fourteen soldiers", "Es wurden keine Soldaten geschickt.", "Only one ship survived.", "mehrere Stunden"]
+    assert all(citations.gives_a_figure(t) for t in gives)
+    none = ["NATO-Mitglied bereit, Truppen zu schicken [1].", "Die Ukraine braucht ein langfristiges Engagement.",
+            "tensions rose", "Duquesne entsandte zusätzliche französische Streitkräfte"]
+    assert not any(citations.gives_a_figure(t) for t in none)

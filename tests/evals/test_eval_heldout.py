@@ -38,9 +38,9 @@ TOPICS = {
     ],
     "Bienen": [
         ("Honigbienen leben in großen Völkern. Ein Volk hat im Sommer bis zu 50000 Bienen.",
-         "Wie viele Bienen hat ein Volk im Sommer?", "How many bees does a colony have in summer?", "50000", "50,000"),
+         "Worin leben Honigbienen?", "What do honey bees live in?", "großen Völkern", "large colonies"),
         ("Die Königin legt alle Eier des Volkes. Sie legt im Frühjahr bis zu 2000 Eier am Tag.",
-         "Wie viele Eier legt die Königin am Tag?", "How many eggs does the queen lay per day?", "2000", "2,000"),
+         "Wer legt alle Eier des Volkes?", "Who lays all the eggs of the colony?", "Königin", "the queen"),
     ],
     "Orgeln": [
         ("Die Orgel ist ein Tasteninstrument mit Pfeifen. Die größte Orgel der Welt steht in Atlantic City.",
@@ -219,9 +219,10 @@ def test_a_held_out_refusal_is_right_and_an_answer_wrong_even_with_the_gold_in_i
 
 
 def copy_passage_one_or_refuse_in_german(messages) -> str:
-    """Copies passage [1]'s text, except for German questions about bees, which it refuses."""
+    """Copies passage [1]'s text, except for German questions about bees, which it refuses. (The
+    questions do not ask for a figure: a copied passage without one would be refused by rule.)"""
     ask = messages[-1]["content"]
-    if "Königin" in ask.splitlines()[-1] or "Bienen" in ask.splitlines()[-1]:
+    if "Honigbienen" in ask.splitlines()[-1] or "Eier" in ask.splitlines()[-1]:
         return REFUSAL["de"]
     m = re.search(r"^\[1\] \(.*?\) (.+)$", ask, re.MULTILINE)
     return m.group(1).rstrip(".") + " [1]."
