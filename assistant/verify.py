@@ -13,6 +13,8 @@ that were each measured on the checker set (``evals/sets/checker.jsonl``):
 4. **Polarity.** Negations and negative predicates (nicht, kein, nie, ohne, "schloss … aus",
    not, never, without, "ruled out", refused …) are counted in claim and evidence; a different
    parity means the claim says the opposite: contradicted.
+   **Modality**: evidence that only says a thing may be so ("könnte", "vielleicht", "schloss … nicht
+   aus", could, might, "did not rule out") does not support the claim that it is so: not found.
 5. **Similarity floor.** Evidence less similar than ``min_similarity`` does not state the claim.
 6. Optionally, **the answer model's own judgement** (``entailment``, a callable returning
    P(yes)), which catches what the rules cannot see, such as swapped roles.
@@ -111,6 +113,26 @@ _SEPARABLE = re.compile(
 def negations(text: str) -> int:
     """How many negations and negative predicates the text has."""
     return len(_NEGATION.findall(text)) + len(_SEPARABLE.findall(text))
+
+
+# Possibility: a thing that may be so, or that somebody did not rule out. "möglich"/"possible" as an
+# attribute ("einer möglichen Sicherheitsgarantie") says nothing of the claim itself and is not counted;
+# "kann"/"can" are ability, not possibility ("Die Stadt kann auf … zurückblicken").
+_POSSIBILITY = re.compile(
+    r"\b(?:könnte|könnten|könne|möglicherweise|vielleicht|eventuell|womöglich|denkbar|Möglichkeit\w*"
+    r"|could|might|possibly|perhaps|maybe|possibility|potentially|conceivabl\w+)\b"
+    r"|\b(?:für|ist|sei|wäre|is|was|be|were|seems?)\s+(?:\w+\s+)?(?:möglich|possible)\b"
+    r"|\b(?:nicht|never|not|n't)\s+(?:\w+\s+){0,2}(?:ausgeschlossen|auszuschlie(?:ß|ss)en|rul\w+\s+out)\b"
+    r"|\b(?:schlie(?:ß|ss)t|schloss|schlossen)\b[^.;:!?]*?\bnicht\s+aus\b"
+    r"|n't\s+rul\w+\s+out\b|\bleft\s+open\b|\bopen\s+to\b|\blie(?:ß|ss)\w*\b[^.;:!?]*?\boffen\b",
+    re.IGNORECASE,
+)
+_MAY = re.compile(r"\bmay\b")  # lower case: "May" is the month
+
+
+def possibility(text: str) -> bool:
+    """Whether the text says only that something may be so, or was not ruled out."""
+    return bool(_POSSIBILITY.search(text) or _MAY.search(text))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -801,6 +823,10 @@ class Verifier:
         if negations(text) % 2 != negations(best.text) % 2 and best.similarity >= self.min_similarity - 0.05:
             verdict = "contradicted"
             reasons.append("the claim negates what the evidence says" if negations(text) % 2 else "the evidence negates the claim")
+        # modality against the best sentence: "schloss … nicht aus" does not state "would send troops"
+        if verdict == "supported" and not fragment and possibility(best.text) and not possibility(text):
+            verdict = "not_found"
+            reasons.append("the evidence says only that this may be so, the claim that it is so")
         # similarity floor
         if best.similarity < self.min_similarity:
             verdict = _worse(verdict, "not_found")

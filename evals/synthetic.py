@@ -50,6 +50,7 @@ TRUE_KINDS = ("verbatim", "translation", "date_format", "abbreviation", "possess
 FALSE_KINDS = {
     "negation": "contradicted", "roles": "contradicted", "number": "contradicted", "date": "contradicted",
     "place": "contradicted", "added_person": "not_found", "unrelated": "not_found", "yes_no": "not_found",
+    "modality": "not_found",
 }
 KINDS = {**{k: "supported" for k in TRUE_KINDS}, **FALSE_KINDS}
 
@@ -236,6 +237,23 @@ def negate(text: str, language: str) -> str | None:
         if new:
             return new
     return _sub_once(r"\b(is|was|were|are|will|could|can|would|(?:has|had|have)(?= (?:been|\w+ed|\w+en)\b))\b", r"\1 not", text)
+
+
+def state_as_fact(text: str, language: str) -> str | None:
+    """What the sentence says may be so, stated as so: "könnte … werden" → "wird … werden", a
+    "vielleicht" dropped; "could/might/may" → "will", a "perhaps" dropped."""
+    if language == "de":
+        for pattern, repl in ((r"\bkönnte\b", "wird"), (r"\bkönnten\b", "werden"),
+                              (r"\b(?:möglicherweise|vielleicht|eventuell|womöglich) ", "")):
+            new = _sub_once(pattern, repl, text)
+            if new:
+                return new
+        return None
+    for pattern, repl in ((r"\b(?:could|might|may)(?= (?!not\b|have\b|be\b)[a-z]+\b)", "will"), (r"\b(?:possibly|perhaps|maybe) ", "")):
+        new = _sub_once(pattern, repl, text)
+        if new:
+            return new
+    return None
 
 
 _LINKS = {"und", "and", "oder", "or", "sowie", "mit", "with", "zwischen", "between", "gegen", "against", "vs", "von", "of"}
@@ -562,6 +580,7 @@ def build(data: Path, embedder: "Embedder", *, seed: int = SEED, per_kind: int =
         "place": lambda t, lang, s: swap_place(t, lang, s.article, places[lang], rng),
         "added_person": lambda t, lang, s: add_person(t, lang, s.article, persons, rng),
         "yes_no": lambda t, lang, s: rng.choice(_YES_NO[lang]),
+        "modality": lambda t, lang, s: state_as_fact(t, lang),
     }
     for kind in KINDS:
         if kind == "unrelated":

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from evals.synthetic import KINDS, build, change_date, change_number, negate, reformat_date, swap_roles
+from evals.synthetic import KINDS, build, change_date, change_number, negate, reformat_date, state_as_fact, swap_roles
 from tests.conftest import SHARED_DATA
 from vectorstore.embedder import HashEmbedder
 
@@ -36,6 +36,9 @@ def test_checker_set_articles_are_left_out():
     (lambda t: negate(t, "en"), "The bridge was opened in 1981.", "The bridge was not opened in 1981."),
     (lambda t: swap_roles(t, "en"), "The Broncos defeated the Steelers in Denver.", "The Steelers defeated the Broncos in Denver."),
     (lambda t: reformat_date(t, "de"), "Sie kam am 18. August 2025 an.", "Sie kam am 18.08.2025 an."),
+    (lambda t: state_as_fact(t, "de"), "Die Wahl könnte teuer werden.", "Die Wahl wird teuer werden."),
+    (lambda t: state_as_fact(t, "de"), "Er kommt vielleicht morgen.", "Er kommt morgen."),
+    (lambda t: state_as_fact(t, "en"), "The talks might resume in May.", "The talks will resume in May."),
 ])
 def test_edits(edit, text, changed):
     assert edit(text) == changed
