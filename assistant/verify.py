@@ -117,22 +117,31 @@ def negations(text: str) -> int:
 
 # Possibility: a thing that may be so, or that somebody did not rule out. "möglich"/"possible" as an
 # attribute ("einer möglichen Sicherheitsgarantie") says nothing of the claim itself and is not counted;
-# "kann"/"can" are ability, not possibility ("Die Stadt kann auf … zurückblicken").
+# "kann"/"can" are ability, not possibility ("Die Stadt kann auf … zurückblicken"); a negated modal is
+# an impossibility ("Dem EU-Recht könnten keine … Rechtsnormen vorgehen"), and "könne" is reported speech.
 _POSSIBILITY = re.compile(
-    r"\b(?:könnte|könnten|könne|möglicherweise|vielleicht|eventuell|womöglich|denkbar|Möglichkeit\w*"
-    r"|could|might|possibly|perhaps|maybe|possibility|potentially|conceivabl\w+)\b"
+    r"\b(?:möglicherweise|vielleicht|eventuell|womöglich|denkbar|Möglichkeit\w*"
+    r"|possibly|perhaps|maybe|possibility|potentially|conceivabl\w+)\b"
     r"|\b(?:für|ist|sei|wäre|is|was|be|were|seems?)\s+(?:\w+\s+)?(?:möglich|possible)\b"
     r"|\b(?:nicht|never|not|n't)\s+(?:\w+\s+){0,2}(?:ausgeschlossen|auszuschlie(?:ß|ss)en|rul\w+\s+out)\b"
     r"|\b(?:schlie(?:ß|ss)t|schloss|schlossen)\b[^.;:!?]*?\bnicht\s+aus\b"
     r"|n't\s+rul\w+\s+out\b|\bleft\s+open\b|\bopen\s+to\b|\blie(?:ß|ss)\w*\b[^.;:!?]*?\boffen\b",
     re.IGNORECASE,
 )
-_MAY = re.compile(r"\bmay\b")  # lower case: "May" is the month
+_MODAL = re.compile(r"\b(?:könnte|könnten|could|might)\b|\bmay\b(?! \d)", re.IGNORECASE)
+_MODAL_NEGATED = re.compile(r"\s+(?:[\w„“\"]+\s+){0,3}?[„“\"]?(?:nicht|nie|kein\w*|not|never|no)\b", re.IGNORECASE)
 
 
 def possibility(text: str) -> bool:
     """Whether the text says only that something may be so, or was not ruled out."""
-    return bool(_POSSIBILITY.search(text) or _MAY.search(text))
+    if _POSSIBILITY.search(text):
+        return True
+    for m in _MODAL.finditer(text):
+        if m.group().lower() == "may" and m.group() != "may":
+            continue  # "May" is the month
+        if not _MODAL_NEGATED.match(text, m.end()):
+            return True
+    return False
 
 
 # --------------------------------------------------------------------------------------------------

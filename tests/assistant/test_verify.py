@@ -57,6 +57,8 @@ def test_polarity(text, parity):
     ("Trump said that sending US troops would be part of a possible security guarantee.", False),
     ("Die Stadt kann auf eine lange Geschichte zurückblicken.", False),
     ("The summit took place in May.", False),
+    ("Dem EU-Recht könnten somit „keine wie auch immer gearteten nationalen Rechtsnormen vorgehen.", False),
+    ("The court said national law could not override EU law.", False),
 ])
 def test_possibility(text, possible):
     assert possibility(text) is possible
