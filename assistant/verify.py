@@ -132,14 +132,17 @@ _MODAL = re.compile(r"\b(?:könnte|könnten|could|might)\b|\bmay\b(?! \d)", re.I
 _MODAL_NEGATED = re.compile(r"\s+(?:[\w„“\"]+\s+){0,3}?[„“\"]?(?:nicht|nie|kein\w*|not|never|no)\b", re.IGNORECASE)
 
 
-def possibility(text: str) -> bool:
-    """Whether the text says only that something may be so, or was not ruled out."""
+def possibility(text: str, following: str = "") -> bool:
+    """Whether the text says only that something may be so, or was not ruled out. ``following`` is
+    what comes after it in its sentence: a clause can end before the negation of its modal ("Dem
+    EU-Recht könnten somit | „keine … Rechtsnormen vorgehen")."""
     if _POSSIBILITY.search(text):
         return True
+    whole = text + following
     for m in _MODAL.finditer(text):
         if m.group().lower() == "may" and m.group() != "may":
             continue  # "May" is the month
-        if not _MODAL_NEGATED.match(text, m.end()):
+        if not _MODAL_NEGATED.match(whole, m.end()):
             return True
     return False
 
@@ -833,7 +836,8 @@ class Verifier:
             verdict = "contradicted"
             reasons.append("the claim negates what the evidence says" if negations(text) % 2 else "the evidence negates the claim")
         # modality against the best sentence: "schloss … nicht aus" does not state "would send troops"
-        if verdict == "supported" and not fragment and possibility(best.text) and not possibility(text):
+        following = re.split(r"(?<=[.!?])\s", src_text[best.end : best.end + 200], maxsplit=1)[0]
+        if verdict == "supported" and not fragment and possibility(best.text, following) and not possibility(text):
             verdict = "not_found"
             reasons.append("the evidence says only that this may be so, the claim that it is so")
         # similarity floor

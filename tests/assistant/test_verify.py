@@ -64,6 +64,11 @@ def test_possibility(text, possible):
     assert possibility(text) is possible
 
 
+def test_a_clause_is_read_with_the_rest_of_its_sentence():
+    assert possibility("Dem EU-Recht könnten somit ")
+    assert not possibility("Dem EU-Recht könnten somit ", "„keine wie auch immer gearteten nationalen Rechtsnormen vorgehen.")
+
+
 def test_required_names_are_lists_and_places():
     required, loose = _required_names("Trump, Macron und Scholz trafen Putin in Berlin.")
     assert required == ["Macron", "Scholz", "Berlin"] and loose == ["Putin"]
