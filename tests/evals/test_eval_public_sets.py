@@ -7,24 +7,17 @@ machine and fail in CI (``CI=true``), where a skipped test would hide that nothi
 from __future__ import annotations
 
 import json
-import os
 from collections import Counter
 
 import pytest
 
 from evals.datasets import load_set, select
-from tests.conftest import SHARED_DATA
+from tests.conftest import SHARED_DATA, require_shared_data
 
 
 @pytest.fixture(autouse=True)
 def shared_data():
-    missing = [name for name in ("xquad", "xquad-r", "mlqa", "10kGNAD") if not (SHARED_DATA / name).is_dir()]
-    if not missing:
-        return
-    message = f"the public sets need {SHARED_DATA} (missing: {', '.join(missing)})"
-    if os.environ.get("CI") == "true":
-        pytest.fail(message + "; CI must provide it")
-    pytest.skip(message)
+    require_shared_data("xquad", "xquad-r", "mlqa", "10kGNAD")
 
 
 def records(path):

@@ -5,13 +5,16 @@ from __future__ import annotations
 import pytest
 
 from evals.synthetic import KINDS, build, change_date, change_number, negate, reformat_date, state_as_fact, swap_roles
-from tests.conftest import SHARED_DATA
+from tests.conftest import SHARED_DATA, require_shared_data
 from vectorstore.embedder import HashEmbedder
 
-needs_data = pytest.mark.skipif(not (SHARED_DATA / "10kGNAD" / "test.csv").exists(), reason="no /work/shared/data")
+
+@pytest.fixture
+def needs_data():
+    require_shared_data("10kGNAD/test.csv", "xquad")
 
 
-@needs_data
+@pytest.mark.usefixtures("needs_data")
 def test_the_generator_is_deterministic_and_yields_every_kind():
     first = build(SHARED_DATA, HashEmbedder(), per_kind=5)
     again = build(SHARED_DATA, HashEmbedder(), per_kind=5)
@@ -23,7 +26,7 @@ def test_the_generator_is_deterministic_and_yields_every_kind():
         assert r["claim"] and r["claim_language"] in ("de", "en")
 
 
-@needs_data
+@pytest.mark.usefixtures("needs_data")
 def test_checker_set_articles_are_left_out():
     from evals.synthetic import _checker_sources
 
