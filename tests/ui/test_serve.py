@@ -17,7 +17,9 @@ from .conftest import REPO, model_cache
 pytestmark = pytest.mark.e2e
 
 
-def wait_for(url: str, proc: subprocess.Popen, limit_s: float = 120.0) -> None:
+def wait_for(url: str, proc: subprocess.Popen, limit_s: float = 300.0) -> None:
+    """Wait until the served app answers; it loads and warms its models first, which on a busy
+    2-core machine took over 120 s once. A readiness wait, not a speed claim."""
     deadline = time.monotonic() + limit_s
     while time.monotonic() < deadline:
         if proc.poll() is not None:
