@@ -400,14 +400,15 @@ def cmd_verify(args) -> int:
         print(json.dumps([
             {"sentence": c.claim, "verdict": c.verdict, "reasons": list(c.reasons), "similarity": round(c.similarity, 4),
              "model_p_yes": c.entailment,
-             "evidence": [{"passage": e.source, "start": e.start, "end": e.end, "text": e.text} for e in c.evidence]}
+             "evidence": [{"passage": e.source, "start": e.start, "end": e.end, "text": e.text, "in_title": e.in_title}
+                          for e in c.evidence]}
             for c in checks
         ], ensure_ascii=False, indent=1))
         return 0
     for c in checks:
         print(f"{c.verdict.replace('_', ' ').upper():13s} {c.claim}")
         for e in c.evidence[:1]:
-            print(f"    evidence [{e.source}]: “{e.text.strip()[:300]}”")
+            print(f"    evidence [{e.source}]{' (its title)' if e.in_title else ''}: “{e.text.strip()[:300]}”")
         for r in c.reasons:
             print(f"    why: {r}")
     return 0

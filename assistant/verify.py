@@ -5,7 +5,8 @@ No entailment model ships in any package this product may use, so the verdict is
 that were each measured on the checker set (``evals/sets/checker.jsonl``):
 
 1. **Alignment.** The claim is compared with every sentence of the passages by the store's embedder
-   (e5, across languages); the best sentence and its close neighbours are the evidence.
+   (e5, across languages), and with each passage's headline, which the model is shown too; the best
+   sentence and its close neighbours are the evidence.
 2. **Content.** A claim without content ("Yes, he did.", "Ja.") states nothing to check: not found.
 3. **Exact checks** against the evidence (and the passage header's date): every date, number and
    name of the claim must be there. A figure or date that the evidence gives differently is a
@@ -68,13 +69,15 @@ class Source:
 
 @dataclass(frozen=True)
 class Evidence:
-    """A sentence of a source: ``sources[source - 1].text[start:end] == text``."""
+    """A sentence of a source: ``sources[source - 1].text[start:end] == text``, or of its title
+    (``in_title``: ``sources[source - 1].title[start:end] == text``)."""
 
     source: int  # 1-based, the [n] of the passage
     start: int
     end: int
     text: str
     similarity: float
+    in_title: bool = False
 
 
 @dataclass(frozen=True)
@@ -95,7 +98,9 @@ class ClaimCheck:
 # Polarity: negations and negative predicates, German and English.
 
 _NEGATION = re.compile(
-    r"\b(?:nicht|nichts|nie|niemals|nirgends|weder|ohne|kein\w*|not|never|neither|nor|without|nothing|none|no\s+(?=\w))\b"
+    # "nicht nur … sondern auch", "not only … but": an addition, not a negation
+    r"\b(?:nicht(?!\s+(?:nur|bloß|allein)\b)|nichts|nie|niemals|nirgends|weder|ohne|kein\w*"
+    r"|not(?!\s+(?:only|just|merely)\b)|never|neither|nor|without|nothing|none|no\s+(?=\w))\b"
     r"|n't\b"
     r"|\b(?:ausgeschlossen|auszuschlie(?:ß|ss)en|ausschlie(?:ß|ss)\w*|abgelehnt|abzulehnen|verweigert\w*|bestritten|dementiert)\b"
     r"|\b(?:rul(?:e|es|ed|ing)\s+out|refus\w+|reject\w*|den(?:y|ies|ied)|declin(?:e|es|ed))\b"
@@ -113,6 +118,21 @@ _SEPARABLE = re.compile(
 def negations(text: str) -> int:
     """How many negations and negative predicates the text has."""
     return len(_NEGATION.findall(text)) + len(_SEPARABLE.findall(text))
+
+
+_WITHOUT = re.compile(r"\b(?:ohne|without)\b([^,;:.!?]*)", re.IGNORECASE)
+
+
+def negations_against(text: str, other: str) -> int:
+    """The negations of ``text`` that bear on ``other``: an "ohne …"/"without …" clause negates only
+    itself, so it is not counted when ``other`` has no such clause and shares none of its words ("…
+    stellten größere Autos wie den Toyota Corona vor, … ohne den Fahrzeugpreis anzuheben" does not
+    deny "Toyota Corona Mark II")."""
+    n = negations(text)
+    if _WITHOUT.search(other):
+        return n
+    stems = {fold(w)[:6] for w in _content(other)}
+    return n - sum(1 for m in _WITHOUT.finditer(text) if not {fold(w)[:6] for w in _content(m.group(1))} & stems)
 
 
 # Possibility: a thing that may be so, or that somebody did not rule out. "möglich"/"possible" as an
@@ -265,6 +285,13 @@ def _content(text: str) -> list[str]:
     return [w for w in content_words(text, min_len=3) if w.lower() not in _NO_CONTENT]
 
 
+def headline_statement(title: str) -> bool:
+    """Whether a passage's title can be evidence: a headline of five words or more, as written (a
+    title cut short with "…" may have lost its negation or its verb)."""
+    title = title.strip()
+    return len(WORD.findall(title)) >= 5 and not title.endswith(("…", "..."))
+
+
 #: A claim of at most this many words is a fragment ("Keir Starmer."), judged with its question.
 FRAGMENT_WORDS = 4
 
@@ -362,12 +389,10 @@ def _actor(tokens: list[str], run: tuple[int, int], evidence: str) -> bool:
     return a1 - a0 >= 2 or before not in _ARTICLE
 
 
-def _find(name: str, tokens: list[str]) -> int | None:
-    """The first token position where ``name`` (tolerantly spelled) stands, else None."""
-    for i, t in enumerate(tokens):
-        if t[:1].isalpha() and abs(len(t) - len(name)) <= 2 and _Words(t).has(name):
-            return i  # of similar length: "Kenya" is not "Kenyatta"
-    return None
+def _find_all(name: str, tokens: list[str]) -> list[int]:
+    """The token positions where ``name`` (tolerantly spelled) stands."""
+    # of similar length: "Kenya" is not "Kenyatta"
+    return [i for i, t in enumerate(tokens) if t[:1].isalpha() and abs(len(t) - len(name)) <= 2 and _Words(t).has(name)]
 
 
 def _order(tokens: list[str], a: int, b: int) -> tuple[bool, bool]:
@@ -403,20 +428,33 @@ def role_swap(claim: str, evidence: str) -> str | None:
         a, b = ct[a1 - 1], ct[b1 - 1]  # the head of each name: "Pittsburgh Steelers" -> "Steelers"
         if fold(a) == fold(b):
             continue
-        ea, eb = _find(a, et), _find(b, et)
-        if ea is None or eb is None or ea == eb:
-            continue
         c_passive, c_sym = _order(ct, a1 - 1, b1 - 1)
-        first, second = sorted((ea, eb))
-        e_passive, e_sym = _order(et, first, second)
-        if c_sym or e_sym or _SYMMETRIC.search(" ".join(between)) or second - first > 45:
+        if c_sym or _SYMMETRIC.search(" ".join(between)):
             continue
-        converse = bool(_CONVERSE.search(" ".join(between))) != bool(_CONVERSE.search(" ".join(et[first + 1 : second])))
-        claim_agent_first = not c_passive
-        evidence_agent_first = (ea < eb) != e_passive
-        if (claim_agent_first == evidence_agent_first) == converse:
+        # Of a word the evidence uses twice ("die Region Greater Los Angeles, während … die Southern Border
+        # Region bilden"), the occurrences nearest to each other are the ones the claim restates.
+        pairs = [(abs(ea - eb), _swapped(et, ea, eb, between, c_passive))
+                 for ea in _find_all(a, et) for eb in _find_all(b, et)]
+        pairs = [(d, v) for d, v in pairs if v is not None]
+        nearest = [v for d, v in pairs if d == min(d for d, _ in pairs)] if pairs else []
+        if nearest and all(nearest):
             return f"the evidence has {a} and {b} the other way round (who did what to whom)"
     return None
+
+
+def _swapped(et: list[str], ea: int, eb: int, between: list[str], c_passive: bool) -> bool | None:
+    """Whether the evidence, with the claim's two names at token positions ``ea`` and ``eb``, has them
+    the other way round; None when this pairing says nothing (the same word, too far apart, a symmetric verb)."""
+    if ea == eb:
+        return None
+    first, second = sorted((ea, eb))
+    e_passive, e_sym = _order(et, first, second)
+    if e_sym or second - first > 45:
+        return None
+    converse = bool(_CONVERSE.search(" ".join(between))) != bool(_CONVERSE.search(" ".join(et[first + 1 : second])))
+    claim_agent_first = not c_passive
+    evidence_agent_first = (ea < eb) != e_passive
+    return (claim_agent_first == evidence_agent_first) == converse
 
 
 def _passive(text: str) -> bool:
@@ -591,15 +629,16 @@ def place_mismatch(claim: str, evidence: str) -> str | None:
             continue
         if not any(_Words(w).has(place) for _, w in same):
             # "in" is too common in German to read it so ("im KBA"); "nahe", "nach", "aus" are not
-            if group != "in" and (any(_Words(w).has(place) for _, _, w in ev_places) or _find(place, et) is not None):
+            if group != "in" and (any(_Words(w).has(place) for _, _, w in ev_places) or _find_all(place, et)):
                 return f"the evidence puts {place!r} with another preposition, and has {', '.join(w for _, w in same)} {group} it"
             continue
         # The place is there: is it the one the evidence gives for the claim's names before it?
         verdicts = []
         for head in (t for t in ct[:pos] if t[:1].isupper() and t in set(names("Und " + claim))):
-            at = _find(head, et)
-            if at is None:
+            found = _find_all(head, et)
+            if not found:
                 continue
+            at = found[0]
             after = [(j, w) for j, w in same if 0 < j - at <= 12]
             if after:
                 verdicts.append(_Words(min(after)[1]).has(place))
@@ -692,6 +731,9 @@ class Verifier:
             spans, vectors = self._sentences(src.text)
             sims = vectors @ q
             ev = [Evidence(i, a, b, src.text[a:b], float(s)) for (a, b), s in zip(spans, sims)]
+            if headline_statement(src.title):
+                spans, vectors = self._sentences(src.title)
+                ev += [Evidence(i, a, b, src.title[a:b], float(s), in_title=True) for (a, b), s in zip(spans, vectors @ q)]
             per_source[i] = ev
             candidates += ev
         ranked = sorted(candidates, key=lambda e: -e.similarity)
@@ -705,7 +747,8 @@ class Verifier:
         for alt in ranked[1:]:
             if alt.similarity < ranked[0].similarity - self.alternative_margin or attempts >= self.alternatives:
                 break
-            if any(alt.source == t.source and alt.start < t.end and t.start < alt.end for t in tried):
+            if any(alt.source == t.source and alt.in_title == t.in_title and alt.start < t.end and t.start < alt.end
+                   for t in tried):
                 continue  # a clause of a sentence already tried
             attempts += 1
             check = self._verdict(text, alt, per_source, sources, question, fragment)
@@ -779,7 +822,8 @@ class Verifier:
         # the sentence before the evidence counts, for what its pronouns stand for ("Die Republikaner
         # verfehlten … Sie hätten 60 der 100 Stimmen benötigt")
         named = [n for n in dict.fromkeys(names(text)) if fold(n) not in _NO_CONTENT]
-        before = [e.text for e in per_source[best.source] if e.end <= evidence[0].start][-1:]
+        before = [e.text for e in per_source[best.source] if not e.in_title and e.end <= evidence[0].start][-1:]
+        before = before if not evidence[0].in_title else []
         near_words = _Words(" ".join([*before, evidence_text, header]))
         if named and not fragment and not any(near_words.has(n) for n in named):
             verdict = _worse(verdict, "not_found")
@@ -799,6 +843,7 @@ class Verifier:
             absent = [
                 n for n in dict.fromkeys(names(f"x {text}"))
                 if fold(n) in asked and not about.has(n) and not _named_by_neighbour(n, text, about)
+                and not _head_named(n, about)
             ]
             if absent:
                 verdict = _worse(verdict, "not_found")
@@ -832,11 +877,12 @@ class Verifier:
                 verdict = _worse(verdict, "not_found")
                 reasons.append(f"most of its words are not in the passage ({share:.0%} are)")
         # polarity against the best sentence
-        if negations(text) % 2 != negations(best.text) % 2 and best.similarity >= self.min_similarity - 0.05:
+        claim_neg, evidence_neg = negations_against(text, best.text), negations_against(best.text, text)
+        if claim_neg % 2 != evidence_neg % 2 and best.similarity >= self.min_similarity - 0.05:
             verdict = "contradicted"
-            reasons.append("the claim negates what the evidence says" if negations(text) % 2 else "the evidence negates the claim")
+            reasons.append("the claim negates what the evidence says" if claim_neg % 2 else "the evidence negates the claim")
         # modality against the best sentence: "schloss … nicht aus" does not state "would send troops"
-        following = re.split(r"(?<=[.!?])\s", src_text[best.end : best.end + 200], maxsplit=1)[0]
+        following = "" if best.in_title else re.split(r"(?<=[.!?])\s", src_text[best.end : best.end + 200], maxsplit=1)[0]
         if verdict == "supported" and not fragment and possibility(best.text, following) and not possibility(text):
             verdict = "not_found"
             reasons.append("the evidence says only that this may be so, the claim that it is so")
@@ -871,6 +917,13 @@ def _named_by_neighbour(name: str, text: str, about: _Words) -> bool:
     return False
 
 
+def _head_named(word: str, about: _Words) -> bool:
+    """Whether a German compound's head noun of six letters or more is in the passage
+    ("Wirtschaftswachstum" against a passage that says "Wachstum")."""
+    f = fold(word)
+    return len(f) >= 10 and any(len(w) >= 6 and len(f) - len(w) >= 4 and f.endswith(w) for w in about.words)
+
+
 def _may_try_other_evidence(check: ClaimCheck) -> bool:
     """Whether another evidence sentence may decide: the claim was not found, or contradicted only by a
     figure or date that another sentence of the passage may give."""
@@ -890,7 +943,10 @@ def _month_of(word: str) -> int | None:
 
 
 def _adjacent(text: str, a: Evidence, b: Evidence) -> bool:
-    """Whether ``b`` is the sentence right before or after ``a`` (only white space between)."""
+    """Whether ``b`` is the sentence right before or after ``a`` (only white space between) in the
+    passage's text (a headline has no neighbours)."""
+    if a.in_title or b.in_title:
+        return False
     if b.end <= a.start:
         return not text[b.end : a.start].strip()
     if b.start >= a.end:

@@ -18,6 +18,7 @@ from assistant.verify import (
     figure_mismatch,
     name_swap,
     negations,
+    negations_against,
     ordinals,
     place_mismatch,
     possibility,
@@ -41,9 +42,23 @@ TROOPS = (
     ("Es gab keine Einigung.", 1),
     ("Merz lehnte den Vorschlag ab.", 1),
     ("Trump met Putin in Alaska.", 0),
+    # "nicht nur … sondern auch", "not only … but": an addition
+    ("Der Islamismus ist umstritten, nicht nur, weil er politisch ist, sondern auch, weil seine Anhänger glauben, …", 0),
+    ("Not only the talks but also the summit were postponed.", 0),
+    ("Das ist nicht mehr der Fall.", 1),
 ])
 def test_polarity(text, parity):
     assert negations(text) % 2 == parity
+
+
+def test_a_without_clause_negates_only_itself():
+    evidence = ("Toyota und Nissan stellten größere Autos wie den Toyota Corona Mark II und den Datsun 810 vor, die mehr "
+                "Platz boten, ohne den Fahrzeugpreis anzuheben.")
+    assert negations_against(evidence, "Toyota Corona Mark II, Datsun 810.") % 2 == 0
+    assert negations_against(evidence, "Toyota hob mit den größeren Autos den Fahrzeugpreis an.") % 2 == 1
+    # a claim with its own "without" clause meets the evidence's
+    claim = "Toyota introduced larger cars without raising the price."
+    assert negations_against(claim, evidence) % 2 == negations_against(evidence, claim) % 2 == 1
 
 
 @pytest.mark.parametrize("text,possible", [
@@ -105,6 +120,19 @@ ROLES = [
 @pytest.mark.parametrize("claim,evidence,swap", ROLES)
 def test_roles(claim, evidence, swap):
     assert bool(role_swap(claim, evidence) or name_swap(claim, evidence)) == swap
+
+
+@pytest.mark.parametrize("claim,evidence,swap", [
+    # the evidence says "Region" twice; the occurrence next to "San Marcos" is the one the claim restates
+    ("The El Centro metropolitan area and San Diego-Carlsbad-San Marcos metropolitan area form the Southern Border Region.",
+     "Innerhalb dieser Ballungsräume bilden Los Angeles-Long Beach-Santa Ana und Oxnard-Thousand Oaks-Ventura die Region "
+     "Greater Los Angeles, während El Centro und San Diego-Carlsbad-San Marcos die Southern Border Region bilden.", False),
+    # "Noble" twice: the nearest pairing is still the other way round
+    ("In 1950, Robert Kintner appointed Noble to be ABC's president.",
+     "1950 ernannte Noble Robert Kintner zum ABC-Präsidenten, während Noble selbst als CEO tätig war.", True),
+])
+def test_a_name_said_twice_is_read_where_it_is_nearest(claim, evidence, swap):
+    assert bool(role_swap(claim, evidence)) == swap
 
 
 @pytest.mark.parametrize("claim,evidence,swap", [
@@ -293,6 +321,29 @@ def test_looking_at_other_evidence_sentences_does_not_rescue_a_wrong_figure(veri
         wrong = Verifier(verifier.embedder, alternatives=5, alternative_margin=0.2).check(
             f"Die Regierung Kublais geriet nach {year} in Geldnot.", [src], [1], language="de")
         assert wrong.verdict == "contradicted", wrong
+
+
+@pytest.mark.models
+def test_a_headline_is_evidence_unless_cut_short(verifier):
+    """The model is shown each passage's title; a claim it takes from a headline is supported by it, and
+    checked like any sentence (a title cut with "…" is not read)."""
+    title = "Kublais Regierung geriet nach 1279 in finanzielle Schwierigkeiten."
+    body = "Kriege und Bauprojekte hatten die Kassen geleert. Die zweite Invasion Japans 1281 scheiterte an einem Taifun."
+    ok = verifier.check("Kublais Regierung geriet nach 1279 in finanzielle Probleme.", [Source(body, title)], [1], language="de")
+    assert ok.supported and ok.evidence[0].in_title and ok.evidence[0].text == title, ok
+    wrong = verifier.check("Kublais Regierung geriet nach 1275 in finanzielle Probleme.", [Source(body, title)], [1], language="de")
+    assert not wrong.supported, wrong
+    cut = verifier.check("Kublais Regierung geriet nach 1279 in finanzielle Probleme.",
+                         [Source(body, "Kublais Regierung geriet nach 1279 in finanzielle …")], [1], language="de")
+    assert not any(e.in_title for e in cut.evidence), cut
+
+
+@pytest.mark.models
+def test_a_compound_whose_head_the_passage_has_is_named(verifier):
+    src = Source("Aber jetzt, da Humankapital knapper als Maschinen ist, wurde weitverbreitete Bildung das Geheimnis für Wachstum.")
+    check = verifier.check("Das Geheimnis für Wirtschaftswachstum ist weitverbreitete Bildung.", [src], [1], language="de",
+                           question="Was ist zum Geheimnis für Wirtschaftswachstum geworden?")
+    assert not any("which the question asks about" in r for r in check.reasons), check
 
 
 @pytest.mark.models
