@@ -24,12 +24,23 @@ from __future__ import annotations
 import re
 
 from vectorstore.language import detect_language
-from vectorstore.text import MARKER, MARKER_WITH_SPACE, STOPWORDS_DE, WORD, fold, marker_numbers, names, split_sentences
+from vectorstore.text import (
+    MARKER,
+    MARKER_WITH_SPACE,
+    MONTHS,
+    STOPWORDS_DE,
+    WORD,
+    date_mentions,
+    fold,
+    marker_numbers,
+    names,
+    split_sentences,
+)
 from vectorstore.types import Hit
 
 from .safety import neutralize
 from .types import REFUSAL, Checked, Citation, SentenceCheck
-from .verify import ClaimCheck, Source, Verifier
+from .verify import ClaimCheck, Source, Verifier, weekdays
 
 _REFUSAL_PATTERNS = [
     re.compile(p, re.IGNORECASE)
@@ -127,6 +138,39 @@ def gives_a_figure(text: str) -> bool:
         if w.startswith(_FIGURE_STEMS_DE) or any(w.removesuffix(e) in _FIGURE_WORDS_EN for e in _EN_ENDINGS if w.endswith(e)):
             return True
     return False
+
+
+# A question that asks when ("Wann …?", "Seit wann …?", "When …?", "In which month …?") is answered
+# only by a time: a date, a year or another figure, a month, a weekday, a word for a span of time, or
+# a clause that places it ("nach dem Krieg", "after the vote", "als er …").
+_ASKS_FOR_A_TIME = re.compile(
+    r"^\W*(?:\w+\s+){0,3}?(?:wann|when)\b|\b(?:(?:in|an|zu)\s+welche[mn]?\s+(?:monat|tag|zeit\w*|jahrhundert|jahrzehnt)"
+    r"|(?:in|on|at)\s+(?:which|what)\s+(?:month|day|date|time|century|decade))\b",
+    re.IGNORECASE,
+)
+_TIME_WORDS = re.compile(
+    r"\b(?:heute|gestern|morgen|vorgestern|übermorgen|bald|damals|früher|später|zuvor|zuletzt|derzeit|jetzt|nun"
+    r"|today|yesterday|tomorrow|soon|earlier|later|previously|recently|currently|now|ago"
+    r"|nach|vor|seit|während|bis|ab|nachdem|bevor|ehe|sobald|gleichzeitig"
+    r"|after|before|since|during|until|till|when|while|by\s+the\s+time)\b"
+    r"|\w*(?:jahr|jahre|jahren|jahres|jahrhundert\w*|jahrzehnt\w*|monat\w*|woche\w*|morgen|abend\w*|nacht)\b"
+    r"|\b(?:tag|tage|tagen|tages|stunde|stunden|zeit|zeiten|frühling\w*|sommer\w*|herbst\w*|winter\w*|ära|epoche\w*"
+    r"|periode\w*|year|years|century|centuries|decade|decades|month|months|week|weeks|day|days|hour|hours|time|times"
+    r"|morning|evening|night|spring|summer|autumn|fall|winter|era|period|age)\b",
+    re.IGNORECASE,
+)
+
+
+def asks_for_a_time(question: str) -> bool:
+    """When, since when, in which month or century."""
+    return bool(_ASKS_FOR_A_TIME.search(question))
+
+
+def gives_a_time(text: str) -> bool:
+    """Whether a text places something in time (see ``_ASKS_FOR_A_TIME``)."""
+    text = MARKER.sub("", text)
+    return (gives_a_figure(text) or bool(date_mentions(text)) or bool(_TIME_WORDS.search(text))
+            or any(w.lower().rstrip(".") in MONTHS or weekdays(w) for w in WORD.findall(text)))
 
 
 def _same_matter(claim: str, check: ClaimCheck, verifier: Verifier) -> bool:
@@ -237,6 +281,9 @@ def check_answer(
     supported_text = " ".join(s.text for s in sentences if s.verdict == "supported")
     if question and asks_for_a_figure(question) and not gives_a_figure(supported_text):
         notes.append(f"refused: the question asks for a figure and the supported sentences give none: {supported_text[:120]!r}")
+        return Checked(REFUSAL.get(language, REFUSAL["en"]), [], [], False, True, notes)
+    if question and asks_for_a_time(question) and not gives_a_time(supported_text):
+        notes.append(f"refused: the question asks when and the supported sentences give no time: {supported_text[:120]!r}")
         return Checked(REFUSAL.get(language, REFUSAL["en"]), [], [], False, True, notes)
     answers = answers_question(question, kept, verifier)
     if answers is not None:

@@ -259,3 +259,29 @@ def test_what_counts_as_asking_for_and_giving_a_figure():
     none = ["NATO-Mitglied bereit, Truppen zu schicken [1].", "Die Ukraine braucht ein langfristiges Engagement.",
             "tensions rose", "Duquesne entsandte zusätzliche französische Streitkräfte"]
     assert not any(citations.gives_a_figure(t) for t in none)
+
+
+@pytest.mark.parametrize("question,answer,refused", [
+    ("Wann traf Trump Putin in Anchorage?", "Trump traf Putin in Anchorage, Alaska [1].", True),
+    ("When did Trump meet Putin in Anchorage?", "Trump met Putin in Anchorage, Alaska, on Friday [1].", False),
+    ("Wo traf Trump Putin?", "Trump traf Putin in Anchorage, Alaska [1].", False),
+])
+def test_a_question_asking_when_is_answered_only_by_a_time(e5, question, answer, refused):
+    """A true sentence that places nothing in time does not answer "Wann …?" ("Das Edikt von
+    Fontainebleau wurde erlassen.")."""
+    passage = "Am Freitag traf Trump in Anchorage, Alaska, mit dem russischen Präsidenten Wladimir Putin zusammen."
+    c = citations.check_answer(answer, hits(passage), "de", Verifier(e5), question=question)
+    assert c.abstained == refused, (c.text, c.notes)
+    assert refused == any(n.startswith("refused: the question asks when") for n in c.notes)
+
+
+def test_what_counts_as_asking_when_and_giving_a_time():
+    asks = ["Wann wurde dieses Edikt erlassen?", "Seit wann gilt das Gesetz?", "When will he speak to him next?",
+            "In welchem Monat fand die Wahl statt?", "In which century did he live?", "Und wann war das?"]
+    assert all(citations.asks_for_a_time(q) for q in asks)
+    assert not any(citations.asks_for_a_time(q) for q in ["Wo traf Trump Putin?", "Wer ist das?", "What did he say when asked?"])
+    gives = ["Das Edikt wurde 1685 erlassen [1].", "am Montag", "vielleicht im Laufe des Tages", "im Frühjahr",
+             "nach dem Krieg", "im Juli", "in the late 19th century", "am 18. August", "after the vote"]
+    assert all(citations.gives_a_time(t) for t in gives)
+    none = ["Das Edikt von Fontainebleau wurde erlassen [1].", "Der Bundestag beschloss das Gesetz.", "Trump met Putin in Alaska."]
+    assert not any(citations.gives_a_time(t) for t in none)
