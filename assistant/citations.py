@@ -173,6 +173,50 @@ def gives_a_time(text: str) -> bool:
             or any(w.lower().rstrip(".") in MONTHS or weekdays(w) for w in WORD.findall(text)))
 
 
+# A question for an amount in a unit ("Wie viele Quadratkilometer …?", "How many tons …?") is answered
+# only by that unit: "30,6 Prozent der Landfläche" does not say how many square kilometres.
+_UNITS = [
+    (("quadratkilomet", "square kilomet", "square km"), ("quadratkilomet", "square kilomet", "km²", "km2", "sq km")),
+    (("quadratmeil", "square mile"), ("quadratmeil", "square mile", "sq mi", "mi²")),
+    (("hektar", "hectare"), ("hektar", "hectare", "ha")),
+    (("kilomet",), ("kilomet", "km")),
+    (("meile", "mile"), ("meile", "mile", "mi")),
+    (("prozent", "percent", "per cent"), ("prozent", "percent", "per cent", "%")),
+    (("tonne", "tons"), ("tonne", "tons", "ton", "t")),
+    (("kilogram",), ("kilogram", "kg")),
+    (("sekunde", "second"), ("sekunde", "second", "sek", "sec", "s")),
+    (("minute",), ("minute", "min")),
+    (("stunde", "hour"), ("stunde", "hour", "std", "h")),
+    (("euro",), ("euro", "€", "eur")),
+    (("dollar",), ("dollar", "$", "usd")),
+]
+_ASKED_UNIT = re.compile(r"\b(?:wie\s*viele?|how\s+(?:many|much))\s+(\w+(?:\s+\w+)?)", re.IGNORECASE)
+
+
+def asked_unit(question: str) -> tuple[str, ...] | None:
+    """The spellings of the unit a question asks an amount in, or None."""
+    m = _ASKED_UNIT.search(question)
+    if not m:
+        return None
+    asked = fold(m.group(1))
+    return next((forms for heads, forms in _UNITS if asked.startswith(heads)), None)
+
+
+def gives_unit(text: str, forms: tuple[str, ...]) -> bool:
+    """Whether the text names one of the unit's spellings: a word by its start ("Quadratkilometern"),
+    an abbreviation or symbol only next to a figure ("5.500.000 km²", "12 %", "$5"), so that the "s"
+    of "Trump's" is no second."""
+    folded = fold(MARKER.sub("", text))
+    for form in forms:
+        f = re.escape(form)
+        if len(form) > 3 and form.replace(" ", "").isalpha():
+            if re.search(rf"\b{f}", folded):
+                return True
+        elif re.search(rf"\d\s*{f}(?![^\W\d_])|(?<![^\W\d_]){f}\s*\d", folded):
+            return True
+    return False
+
+
 def _same_matter(claim: str, check: ClaimCheck, verifier: Verifier) -> bool:
     """Whether the contradicting sentence is about what the claim is about (nearly as similar as
     support needs, most of the claim's names in it), so that quoting it answers the question instead
@@ -281,6 +325,11 @@ def check_answer(
     supported_text = " ".join(s.text for s in sentences if s.verdict == "supported")
     if question and asks_for_a_figure(question) and not gives_a_figure(supported_text):
         notes.append(f"refused: the question asks for a figure and the supported sentences give none: {supported_text[:120]!r}")
+        return Checked(REFUSAL.get(language, REFUSAL["en"]), [], [], False, True, notes)
+    unit = asked_unit(question) if question else None
+    if unit and not gives_unit(supported_text, unit):
+        notes.append(f"refused: the question asks for an amount in {unit[0]}… and the supported sentences give none: "
+                     f"{supported_text[:120]!r}")
         return Checked(REFUSAL.get(language, REFUSAL["en"]), [], [], False, True, notes)
     if question and asks_for_a_time(question) and not gives_a_time(supported_text):
         notes.append(f"refused: the question asks when and the supported sentences give no time: {supported_text[:120]!r}")

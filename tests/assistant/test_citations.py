@@ -285,3 +285,27 @@ def test_what_counts_as_asking_when_and_giving_a_time():
     assert all(citations.gives_a_time(t) for t in gives)
     none = ["Das Edikt von Fontainebleau wurde erlassen [1].", "Der Bundestag beschloss das Gesetz.", "Trump met Putin in Alaska."]
     assert not any(citations.gives_a_time(t) for t in none)
+
+
+def test_an_amount_asked_in_a_unit_is_given_in_it():
+    km2 = citations.asked_unit("Wie viele Quadratkilometer umfasst das Amazonasbecken?")
+    assert km2 == citations.asked_unit("How many square kilometers does the basin cover?")
+    assert citations.asked_unit("Wie viele Menschen kamen?") is None
+    assert all(citations.gives_unit(t, km2) for t in ["Es umfasst 7.000.000 km² [1].", "7 Millionen Quadratkilometern",
+                                                       "5,500,000 square kilometres"])
+    assert not citations.gives_unit("Das Amazonasbecken umfasst 30,6 Prozent der Landfläche [1].", km2)
+    seconds, tons = citations.asked_unit("Wie viele Sekunden blieben?"), citations.asked_unit("How many tons of food?")
+    assert citations.gives_unit("nach 17 Sekunden", seconds) and citations.gives_unit("17 s", seconds)
+    assert not citations.gives_unit("Trump's team", seconds) and not citations.gives_unit("They didn't.", tons)
+    assert citations.gives_unit("40 tons", tons) and citations.gives_unit("12 %", citations.asked_unit("Wie viel Prozent?"))
+
+
+def test_an_answer_without_the_asked_unit_is_refused(e5):
+    passage = "Das Amazonasbecken umfasst sieben Millionen Quadratkilometer, 40 Prozent der Fläche Südamerikas."
+    question = "Wie viele Quadratkilometer umfasst das Amazonasbecken?"
+    wrong = citations.check_answer("Das Amazonasbecken umfasst 40 Prozent der Fläche Südamerikas [1].", hits(passage), "de",
+                                   Verifier(e5), question=question)
+    assert wrong.abstained and any(n.startswith("refused: the question asks for an amount in") for n in wrong.notes), wrong.notes
+    right = citations.check_answer("Das Amazonasbecken umfasst sieben Millionen Quadratkilometer [1].", hits(passage), "de",
+                                   Verifier(e5), question=question)
+    assert not right.abstained, right.notes
