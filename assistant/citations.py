@@ -15,6 +15,8 @@ it cites (``assistant.verify``: supported, contradicted or not found, with evide
 - A cited sentence that no passage states is kept, marked ``not_found``: it never wears the
   supported badge and does not count as support.
 - No supported sentence at all: the answer is the fixed refusal phrase of the question's language.
+- A question that asks for a figure, an amount in a unit or a time gets the refusal too when the
+  supported sentences give none (by rule, with any model).
 - Supported sentences that do not answer the question (a near-topic passage: another city, another
   event) give the refusal too, when the answer model's judge says so (``Verifier.answer_judge``).
 """

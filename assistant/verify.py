@@ -313,6 +313,47 @@ def candidate_spans(text: str) -> list[tuple[int, int]]:
 
 
 # --------------------------------------------------------------------------------------------------
+# Years in their relation: "in 1279" is not "nach 1279", "since 2014" is not "before 2014".
+
+_YEAR_RELATIONS = {
+    **dict.fromkeys(("in", "im", "an", "am", "on", "at", "during", "während", "of"), "in"),
+    **dict.fromkeys(("nach", "after"), "after"),
+    **dict.fromkeys(("vor", "before", "prior"), "before"),
+    **dict.fromkeys(("seit", "since", "ab", "from"), "since"),  # the start: "listed in 1954" is "seit 1954 gelistet"
+}
+#: (claim's relation, evidence's relation) pairs that do not disagree; "after 1954" for "im Jahr 1954"
+#: is a weaker claim.
+_YEAR_AGREE = {("after", "in"), ("before", "in"), ("in", "since"), ("since", "in"), ("after", "since"), ("since", "after")}
+_YEAR = re.compile(r"(?<![\d.,])(1[0-9]{3}|20[0-9]{2})(?![\d.,]\d)")
+
+
+def _year_relations(text: str) -> dict[str, set[str]]:
+    """Year -> the relations the text puts it in, from the word before it ("im Jahr 1954" -> in)."""
+    out: dict[str, set[str]] = {}
+    for m in _YEAR.finditer(text):
+        before = re.findall(r"[^\W\d_]+", text[max(0, m.start() - 40) : m.start()].lower())[-3:]
+        while before and before[-1] in {"jahr", "jahre", "year", "the", "dem", "den", "end", "ende", "anfang", "mitte"}:
+            before.pop()
+        relation = _YEAR_RELATIONS.get(before[-1]) if before else None
+        if relation:
+            out.setdefault(m.group(1), set()).add(relation)
+    return out
+
+
+def year_relation_mismatch(claim: str, evidence: str) -> str | None:
+    """Why the claim puts a year in another relation than the evidence does (every time the evidence
+    names that year), else None. "After 1954" for "nach dem Rechtsstreit im Jahr 1954" is a weaker
+    claim and passes (``_YEAR_AGREE``); "in 1279" for "nach 1279" is a stronger one, and "before" for
+    "after" the opposite."""
+    ev = _year_relations(evidence)
+    for year, relations in _year_relations(claim).items():
+        if year not in ev or relations & ev[year] or any((c, e) in _YEAR_AGREE for c in relations for e in ev[year]):
+            continue
+        return f"the evidence says {'/'.join(sorted(ev[year]))} {year}, the claim {'/'.join(sorted(relations))} {year}"
+    return None
+
+
+# --------------------------------------------------------------------------------------------------
 # Roles: who did what to whom. Two names around a verb in the claim must stand in the same order in
 # the evidence, unless one of them says it in the passive ("wurde von X geschlagen", "was beaten by X"),
 # the verb is symmetric ("traf", "met") or a converse ("verlor gegen", "lost to").
@@ -870,6 +911,11 @@ class Verifier:
             if why:
                 verdict = "contradicted"
                 reasons.append(why)
+        # a year in another relation: "ran out of money in 1279" against "geriet nach 1279 in …"
+        why = year_relation_mismatch(text, evidence_text)
+        if why:
+            verdict = _worse(verdict, "not_found")
+            reasons.append(why)
         # a claim in the passage's language that mostly uses words the passage does not have
         if _language_of(text) == _language_of(src.text) and len(_content(text)) >= 4 and not fragment:
             share = coverage(text, src.text + " " + header)

@@ -24,6 +24,7 @@ from assistant.verify import (
     possibility,
     role_swap,
     weekdays,
+    year_relation_mismatch,
 )
 from vectorstore.text import date_mentions, same_date
 
@@ -181,6 +182,19 @@ def test_counted_and_ordinals():
 ])
 def test_places_bound_to_their_preposition(claim, evidence, mismatch):
     assert bool(place_mismatch(claim, evidence)) == mismatch
+
+
+@pytest.mark.parametrize("claim,evidence,mismatch", [
+    ("Kublai's administration ran out of money in 1279.", "Kublais Regierung geriet nach 1279 in finanzielle Schwierigkeiten.", True),
+    ("Kublais Regierung geriet nach 1279 in finanzielle Probleme.", "Kublais Regierung geriet nach 1279 in finanzielle Schwierigkeiten.", False),
+    ("Die Firma wuchs seit 2014.", "Vor 2014 wuchs die Firma.", True),
+    # a weaker claim, or the start of a state, agrees
+    ("Die Akademien entstanden nach 1954.", "nach dem Rechtsstreit im Jahr 1954 entstanden die Akademien", False),
+    ("The market was listed in 1954.", "Der Markt steht seit 1954 unter Denkmalschutz.", False),
+    ("The war began in 2022.", "Es war das erste Treffen seit Beginn des Krieges im Jahr 2022.", False),
+])
+def test_a_year_keeps_its_relation(claim, evidence, mismatch):
+    assert bool(year_relation_mismatch(claim, evidence)) == mismatch
 
 
 def test_coverage():
