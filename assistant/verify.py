@@ -473,12 +473,17 @@ def role_swap(claim: str, evidence: str) -> str | None:
         if c_sym or _SYMMETRIC.search(" ".join(between)):
             continue
         # Of a word the evidence uses twice ("die Region Greater Los Angeles, während … die Southern Border
-        # Region bilden"), the occurrences nearest to each other are the ones the claim restates.
-        pairs = [(abs(ea - eb), _swapped(et, ea, eb, between, c_passive))
-                 for ea in _find_all(a, et) for eb in _find_all(b, et)]
+        # Region bilden"), the claim may restate either occurrence: a swap needs both the first occurrences
+        # and the nearest ones the other way round ("Trump will mit Putin sprechen. Trump sagte …" is
+        # no swap for its nearest pair "Putin sprechen. Trump").
+        found_a, found_b = _find_all(a, et), _find_all(b, et)
+        if not found_a or not found_b:
+            continue
+        pairs = [(abs(ea - eb), _swapped(et, ea, eb, between, c_passive)) for ea in found_a for eb in found_b]
         pairs = [(d, v) for d, v in pairs if v is not None]
         nearest = [v for d, v in pairs if d == min(d for d, _ in pairs)] if pairs else []
-        if nearest and all(nearest):
+        first = _swapped(et, found_a[0], found_b[0], between, c_passive)
+        if nearest and all(nearest) and first is not False:
             return f"the evidence has {a} and {b} the other way round (who did what to whom)"
     return None
 

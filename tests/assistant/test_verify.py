@@ -131,6 +131,9 @@ def test_roles(claim, evidence, swap):
     # "Noble" twice: the nearest pairing is still the other way round
     ("In 1950, Robert Kintner appointed Noble to be ABC's president.",
      "1950 ernannte Noble Robert Kintner zum ABC-Präsidenten, während Noble selbst als CEO tätig war.", True),
+    # the nearest pair spans two sentences; the first occurrences are in the claim's order
+    ("Trump will phone Putin right after the meetings on Monday.",
+     "Trump will mit Putin sprechen\nTrump sagte, er habe “indirekt” mit Putin gesprochen.", False),
 ])
 def test_a_name_said_twice_is_read_where_it_is_nearest(claim, evidence, swap):
     assert bool(role_swap(claim, evidence)) == swap
