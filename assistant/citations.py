@@ -230,10 +230,10 @@ def _same_matter(claim: str, check: ClaimCheck, verifier: Verifier) -> bool:
 
 def sources_of(passages: list[Hit], whole: list[str] | None = None) -> list[Source]:
     """What claims are checked against: the passages as the model saw them (sentences that address
-    the model are masked and never count as evidence), with their header date and title, and the
+    the model are masked and never count as evidence, in the text or the title), with their header date and title, and the
     whole chunk each was trimmed from (``whole``), where the names a question asks about are looked for."""
     whole = whole or [""] * len(passages)
-    return [Source(neutralize(h.text), h.title, h.date, neutralize(w) if w else "") for h, w in zip(passages, whole)]
+    return [Source(neutralize(h.text), neutralize(h.title), h.date, neutralize(w) if w else "") for h, w in zip(passages, whole)]
 
 
 def check_answer(

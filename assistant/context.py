@@ -100,7 +100,8 @@ def best_sentence(hit: Hit, trimmed: Hit, scores: list[float]) -> tuple[int, int
 
 def passage_head(n: int, h: Hit) -> str:
     """``[n] (title, date)``, the title cut to ``TITLE_CHARS``."""
-    title = h.title if len(h.title) <= TITLE_CHARS else h.title[: TITLE_CHARS - 3].rsplit(" ", 1)[0] + " …"
+    title = neutralize(h.title)  # a headline that addresses the model is material, not instructions
+    title = title if len(title) <= TITLE_CHARS else title[: TITLE_CHARS - 3].rsplit(" ", 1)[0] + " …"
     return f"[{n}] ({title}{', ' + h.date if h.date else ''})"
 
 
