@@ -16,7 +16,8 @@ it cites (``assistant.verify``: supported, contradicted or not found, with evide
   supported badge and does not count as support.
 - No supported sentence at all: the answer is the fixed refusal phrase of the question's language.
 - A question that asks for a figure, an amount in a unit or a time gets the refusal too when the
-  supported sentences give none (by rule, with any model).
+  supported sentences give none, and so does an answer that only says the question back (by rule,
+  with any model).
 - Supported sentences that do not answer the question (a near-topic passage: another city, another
   event) give the refusal too, when the answer model's judge says so (``Verifier.answer_judge``).
 """
@@ -32,6 +33,7 @@ from vectorstore.text import (
     MONTHS,
     STOPWORDS_DE,
     WORD,
+    content_words,
     date_mentions,
     fold,
     marker_numbers,
@@ -219,6 +221,34 @@ def gives_unit(text: str, forms: tuple[str, ...]) -> bool:
     return False
 
 
+# An answer that only says the question back ("Bei wem steht die Architektur … unter Denkmalschutz?" →
+# "Die Architektur … steht seit 1954 unter Denkmalschutz.") gives nothing that was asked. Yes/no and
+# either-or questions are exempt: there the answer is the question's own statement or one of its items.
+_EITHER_OR = re.compile(r"\b(?:oder|or|entweder|either)\b", re.IGNORECASE)
+
+
+def _stems(text: str) -> list[str]:
+    text = MARKER.sub("", text)
+    return [fold(w) for w in content_words(text, 3) if w.lower() not in _W_WORDS] + re.findall(r"\d+", text)
+
+
+def restates_question(question: str, text: str) -> bool:
+    """Whether every content word and figure of the text is the question's (compounds and endings
+    aside), and the text repeats most of the question: an answer that adds nothing. A shorter answer
+    made of the question's words ("EU-Recht hat Vorrang" for "Welches Recht hat Vorrang, … zwischen
+    EU-Recht und nationalem Recht …?") picks something and is not a restatement."""
+    if not question or is_yes_no(question) or _EITHER_OR.search(question):
+        return False
+    asked, said = _stems(question), _stems(text)
+
+    def within(word: str, others: list[str]) -> bool:
+        return any(word[:5] == o[:5] or (len(o) >= 5 and o in word) or (len(word) >= 5 and word in o) for o in others)
+
+    if not all(within(w, asked) for w in said):
+        return False
+    return sum(within(w, said) for w in asked) >= 0.75 * max(1, len(asked))
+
+
 def _same_matter(claim: str, check: ClaimCheck, verifier: Verifier) -> bool:
     """Whether the contradicting sentence is about what the claim is about (nearly as similar as
     support needs, most of the claim's names in it), so that quoting it answers the question instead
@@ -335,6 +365,9 @@ def check_answer(
         return Checked(REFUSAL.get(language, REFUSAL["en"]), [], [], False, True, notes)
     if question and asks_for_a_time(question) and not gives_a_time(supported_text):
         notes.append(f"refused: the question asks when and the supported sentences give no time: {supported_text[:120]!r}")
+        return Checked(REFUSAL.get(language, REFUSAL["en"]), [], [], False, True, notes)
+    if restates_question(question, supported_text):
+        notes.append(f"refused: the supported sentences only say the question back: {supported_text[:120]!r}")
         return Checked(REFUSAL.get(language, REFUSAL["en"]), [], [], False, True, notes)
     answers = answers_question(question, kept, verifier)
     if answers is not None:

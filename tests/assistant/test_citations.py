@@ -311,6 +311,34 @@ def test_an_answer_without_the_asked_unit_is_refused(e5):
     assert not right.abstained, right.notes
 
 
+@pytest.mark.parametrize("question, answer, restates", [
+    # the product's own answers in the public replays: a question said back, both shown as answers
+    ("Bei wem steht die Architektur des Grainger-Marktes seit 1954 unter Denkmalschutz?",
+     "Die Architektur des Grainger-Marktes steht seit 1954 unter Denkmalschutz [1].", True),
+    ("Welches NATO-Mitglied ist bereit, Truppen in die Ukraine zu schicken?",
+     "NATO-Mitglied bereit, Truppen in die Ukraine zu schicken [1].", True),
+    # a figure, a name or a pick from the question's own words is an answer
+    ("In what year was the South African Schools Act passed?", "The South African Schools Act was passed in 1996 [1].", False),
+    ("Wer nahm an den Gesprächen teil?", "Merz nahm an den Gesprächen teil [1].", False),
+    ("Welches Recht hat Vorrang, wenn es einen Konflikt zwischen EU-Recht und nationalem Recht gibt?", "EU-Recht hat Vorrang [1].", False),
+    ("Did Trump rule out sending US troops?", "Trump did not rule out sending US troops [1].", False),
+    ("Was Trump in Alaska or in Washington?", "Trump was in Alaska [1].", False),
+])
+def test_an_answer_that_says_the_question_back(question, answer, restates):
+    assert citations.restates_question(question, answer) == restates
+
+
+def test_a_restated_question_is_refused(e5):
+    passage = "Die Architektur des Grainger-Marktes steht seit 1954 unter Denkmalschutz durch English Heritage."
+    question = "Bei wem steht die Architektur des Grainger-Marktes seit 1954 unter Denkmalschutz?"
+    back = citations.check_answer("Die Architektur des Grainger-Marktes steht seit 1954 unter Denkmalschutz [1].",
+                                  hits(passage), "de", Verifier(e5), question=question)
+    assert back.abstained and any(n.startswith("refused: the supported sentences only say the question back") for n in back.notes)
+    right = citations.check_answer("Die Architektur des Grainger-Marktes steht seit 1954 unter Denkmalschutz durch English Heritage [1].",
+                                   hits(passage), "de", Verifier(e5), question=question)
+    assert not right.abstained, right.notes
+
+
 def test_a_headline_that_addresses_the_model_is_no_evidence(e5):
     """The verifier reads passage titles as evidence; one that gives the model instructions is masked
     like such a sentence in the text, so a claim resting on it is not supported."""
