@@ -48,8 +48,8 @@ class LLM(Section):
 
 
 class Answering(Section):
-    context_passages: int = Field(default=3, ge=1, le=10, description="Passages put into the prompt.")
-    passage_max_tokens: int = Field(default=110, ge=20, le=1000, description="Longest passage text in the prompt (cl100k tokens).")
+    context_passages: int = Field(default=2, ge=1, le=10, description="Passages put into the prompt.")
+    passage_max_tokens: int = Field(default=70, ge=20, le=1000, description="Longest passage text in the prompt (cl100k tokens).")
     min_relevance: float = Field(
         default=0.72,
         ge=0.0,

@@ -3,8 +3,8 @@ to first token, total time with the checks, the answer prompt's new (uncached) t
 prompt processing speed against the raw llama.cpp ceiling measured in the same run.
 
     assistant bench answer                                  # the configurations below, 1.5B model
-    assistant bench answer --configs default compact --models qwen2.5-coder-0.5b qwen2.5-coder-1.5b
-    assistant bench answer --set answering.context_passages=2 --name answer-two-passages
+    assistant bench answer --configs default wide --models qwen2.5-coder-0.5b qwen2.5-coder-1.5b
+    assistant bench answer --set answering.context_passages=1 --name answer-one-passage
 
 Each configuration gets a fresh ``Assistant`` that is warmed up as the UI server warms it (model
 loaded, both languages' prompt prefixes and the judge's demonstrations evaluated); the percentiles
@@ -38,7 +38,8 @@ QUESTIONS = [
 #: Context budgets and prompt variants compared in one run (settings overrides on top of the defaults).
 CONFIGS: dict[str, dict[str, str]] = {
     "default": {},
-    "compact": {"answering.context_passages": "2", "answering.passage_max_tokens": "70"},
+    # the default until 2026-12-03: 3 passages of up to 110 tokens (the default now: 2 of up to 70)
+    "wide": {"answering.context_passages": "3", "answering.passage_max_tokens": "110"},
     "evidence": {"answering.prompt_variant": "evidence"},
 }
 

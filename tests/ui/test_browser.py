@@ -48,7 +48,7 @@ def test_answer_streams_in_and_a_citation_reveals_its_passage(url, new_page, art
     # the sources panel lists the passages of this answer and marks the cited one
     cited = page.sources().locator(".nqa-source.nqa-cited")
     assert cited.count() == 1 and "Keir Starmer" in cited.locator("mark").inner_text()
-    assert page.sources().locator(".nqa-source").count() == 3  # answering.context_passages
+    assert page.sources().locator(".nqa-source").count() == 3  # answering.context_passages (3 in fast_settings)
     page.screenshot(artifacts / "ui-citation-card.png")
     # clicking elsewhere closes the card; Escape too
     page.page.locator("#nqa-question textarea").click()
