@@ -354,6 +354,63 @@ def year_relation_mismatch(claim: str, evidence: str) -> str | None:
 
 
 # --------------------------------------------------------------------------------------------------
+# A time that dates another event: in "Trump stellte das trilaterale Treffen als nächsten Schritt dar,
+# nachdem er sich am Freitag mit Putin getroffen hatte", Friday is when Trump met Putin, not when the
+# trilateral meeting takes place.
+
+# only the conjunctions that are always about time: "während", "als", "since", "while" also contrast,
+# compare or give a reason ("…, während Norman Cantor (2001) dachte, …")
+_SUBORDINATOR = re.compile(r"^\W*(?:nachdem|bevor|ehe|sobald|seitdem|after|before)\b", re.IGNORECASE)
+_CLAUSE_BREAK = re.compile(r"[,;:–—]\s*|\s+(?=(?:nachdem|bevor|after|before)\b)", re.IGNORECASE)
+
+
+def _times(text: str) -> list[tuple[str, int]]:
+    """(what, where) of each weekday and year in the text, the weekday in English."""
+    found = [(_WEEKDAY_EN.get(m.group().lower(), m.group().lower()), m.start()) for m in _WEEKDAY.finditer(text)]
+    return found + [(m.group(1), m.start()) for m in _YEAR.finditer(text)]
+
+
+def _clause_at(text: str, at: int) -> tuple[int, int]:
+    """The span of the clause (between commas, or from a subordinating conjunction) around ``at``."""
+    start, end = 0, len(text)
+    for m in _CLAUSE_BREAK.finditer(text):
+        if m.end() <= at:
+            start = m.end()
+        elif m.start() > at:
+            end = m.start()
+            break
+    return start, end
+
+
+def _stem_set(text: str) -> set[str]:
+    return {fold(w)[:5] for w in content_words(text, 3)} - {fold(d)[:5] for d in _WEEKDAY.findall(text)}
+
+
+def time_of_another_event(claim: str, evidence: str) -> str | None:
+    """Why the claim's weekday or year, which the evidence gives only in a subordinate clause about
+    another event ("…, nachdem er sich am Freitag mit Putin getroffen hatte"), is not the claim's
+    event, else None. It is when the claim shares more with the evidence's main clause than with that
+    subordinate clause and does not subordinate the time itself ("after meeting Putin on Friday")."""
+    claim_times = {what: at for what, at in _times(claim)}
+    for what, at in _times(evidence):
+        if what not in claim_times:
+            continue
+        start, end = _clause_at(evidence, at)
+        if not _SUBORDINATOR.match(evidence[start:end]):
+            return None  # the evidence also gives it in a main clause
+        c_start, c_end = _clause_at(claim, claim_times[what])
+        if _SUBORDINATOR.match(claim[c_start:c_end]):
+            return None
+        words = _stem_set(claim)
+        in_clause = len(words & _stem_set(evidence[start:end]))
+        in_main = len(words & _stem_set(evidence[:start] + " " + evidence[end:]))
+        if in_main > in_clause:
+            return f"the evidence gives {what} for another event: {evidence[start:end].strip()[:80]!r}"
+        return None
+    return None
+
+
+# --------------------------------------------------------------------------------------------------
 # Roles: who did what to whom. Two names around a verb in the claim must stand in the same order in
 # the evidence, unless one of them says it in the passive ("wurde von X geschlagen", "was beaten by X"),
 # the verb is symmetric ("traf", "met") or a converse ("verlor gegen", "lost to").
@@ -916,8 +973,9 @@ class Verifier:
             if why:
                 verdict = "contradicted"
                 reasons.append(why)
-        # a year in another relation: "ran out of money in 1279" against "geriet nach 1279 in …"
-        why = year_relation_mismatch(text, evidence_text)
+        # a year in another relation: "ran out of money in 1279" against "geriet nach 1279 in …"; a
+        # weekday or year that dates another event: "nachdem er sich am Freitag mit Putin getroffen hatte"
+        why = year_relation_mismatch(text, evidence_text) or time_of_another_event(text, best.text)
         if why:
             verdict = _worse(verdict, "not_found")
             reasons.append(why)

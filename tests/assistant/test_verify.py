@@ -23,6 +23,7 @@ from assistant.verify import (
     place_mismatch,
     possibility,
     role_swap,
+    time_of_another_event,
     weekdays,
     year_relation_mismatch,
 )
@@ -198,6 +199,29 @@ def test_places_bound_to_their_preposition(claim, evidence, mismatch):
 ])
 def test_a_year_keeps_its_relation(claim, evidence, mismatch):
     assert bool(year_relation_mismatch(claim, evidence)) == mismatch
+
+
+NEXT_STEP = ("Trump hat versucht, das vorgeschlagene trilaterale Treffen als den nächsten Schritt in seinen Bemühungen "
+             "darzustellen, nachdem er sich am Freitag mit Präsident Wladimir Putin in Alaska getroffen hatte.")
+
+
+@pytest.mark.parametrize("claim,evidence,mismatch", [
+    # the seed run's shown answer to the unanswerable "An welchem Datum findet das trilaterale Treffen statt?"
+    ("Das trilaterale Treffen mit Putin findet am Freitag statt.", NEXT_STEP, True),
+    ("The trilateral meeting takes place on Friday.", NEXT_STEP, True),
+    # the subordinate clause's own event, or the time subordinated in the claim too
+    ("Trump traf sich am Freitag mit Putin in Alaska.", NEXT_STEP, False),
+    ("Trump met Putin in Alaska on Friday.", NEXT_STEP, False),
+    ("Trump presented the trilateral meeting as the next step after meeting Putin on Friday.", NEXT_STEP, False),
+    # a time in the main clause
+    ("Am Freitag traf er Putin.", "Am Freitag traf er in Anchorage, Alaska, mit dem russischen Präsidenten Wladimir Putin zusammen.", False),
+    ("Die Firma wurde 1996 gegründet.", "Die Firma wurde 1996 gegründet, als der Markt wuchs.", False),
+    # "während" that contrasts (the synthetic set's translation pair)
+    ("Twigg suggested anthrax, and Norman Cantor (2001) thought it may have been a combination of diseases.",
+     "Twigg schlug Anthrax vor, während Norman Cantor (2001) dachte, es sei eine Kombination von Krankheiten gewesen.", False),
+])
+def test_a_time_that_dates_another_event(claim, evidence, mismatch):
+    assert bool(time_of_another_event(claim, evidence)) == mismatch
 
 
 def test_coverage():
