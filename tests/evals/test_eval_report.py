@@ -167,8 +167,11 @@ def copy_passage_one(messages) -> str:
 
 def test_answer_runs_with_the_real_assistant_and_a_scripted_model(hash_store, tmp_path):
     """The whole answer path without models: our Assistant, the hashing store, a scripted chat model."""
+    # the hashing embedder ranks and trims passages by shared words, not meaning: the expectations below
+    # were worked out for 3 passages of up to 110 tokens (the default until 2026-12-03), so they are pinned
     settings = make_settings(tmp_path / "index", **{"embedding.model": "hash-256", "answering.min_relevance": 0.0,
-                                                 "answering.min_support_similarity": 0.0})
+                                                 "answering.min_support_similarity": 0.0,
+                                                 "answering.context_passages": 3, "answering.passage_max_tokens": 110})
     assistant = Assistant(settings, store=hash_store, llm=ScriptedChatModel([copy_passage_one]))
     res = run_eval(EvalOptions(limit=5, index_dir=tmp_path / "index"), settings, store=hash_store, assistant=assistant)
     a = res["answers"]
