@@ -49,12 +49,16 @@ def pct(xs: list[float], p: float) -> float:
     return round(float(np.percentile(xs, p)), 1)
 
 
-def serve(index_dir: Path, cache_dir: Path | None, n: int) -> dict:
-    """Child process: open the index like the app does, warm up, then time searches."""
+def serve(index_dir: Path, cache_dir: Path | None, n: int, backend: str = "onnx", gold_file: Path | None = None) -> dict:
+    """Child process: open the index like the app does, warm up, then time searches. ``backend``
+    ``torch`` embeds questions the way the product did before ONNX Runtime (the baseline);
+    ``gold_file`` holds XQuAD questions with their gold article, for recall@5 in the same process."""
     from vectorstore import open_store
 
     settings = common.settings_for(index_dir, cache_dir)
     store = open_store(settings)
+    if backend == "torch":
+        store.embedder.first.query_encoder = None
     qs = questions(n)
     store.search("warm up", k=5)
     for q in qs[:5]:
@@ -115,11 +119,17 @@ def serve(index_dir: Path, cache_dir: Path | None, n: int) -> dict:
     for t in threads:
         t.join()
     wall = time.perf_counter() - t0
+    recall = {}
+    if gold_file is not None:
+        for lang, pairs in json.loads(gold_file.read_text(encoding="utf-8")).items():
+            hits = [any(h.chunk.article_id == gold for h in store.search(q, k=5)) for q, gold in pairs]
+            recall[lang] = {"recall@5": round(sum(hits) / len(hits), 4), "n": len(hits)}
     stats = store.stats()
     store.close()
     import os
 
     return {
+        "backend": backend, "recall": recall,
         "chunks": stats["chunks"], "articles": stats["articles"], "queries": len(qs),
         "single": {"p50_ms": pct(single, 50), "p95_ms": pct(single, 95), "mean_ms": round(float(np.mean(single)), 1)},
         "repeated": {"p50_ms": pct(repeated, 50), "p95_ms": pct(repeated, 95)},
@@ -132,10 +142,12 @@ def serve(index_dir: Path, cache_dir: Path | None, n: int) -> dict:
     }
 
 
-def measure(index_dir: Path, cache_dir: Path | None, n: int) -> dict:
-    cmd = [sys.executable, "-m", "benchmarks.latency", "--serve", str(index_dir), "--queries", str(n)]
+def measure(index_dir: Path, cache_dir: Path | None, n: int, backend: str = "onnx", gold_file: Path | None = None) -> dict:
+    cmd = [sys.executable, "-m", "benchmarks.latency", "--serve", str(index_dir), "--queries", str(n), "--query-backend", backend]
     if cache_dir:
         cmd += ["--cache-dir", str(cache_dir)]
+    if gold_file:
+        cmd += ["--gold", str(gold_file)]
     out = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if out.returncode:
         raise SystemExit(f"serving child failed:\n{out.stderr[-3000:]}")
@@ -206,9 +218,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cache-dir", type=Path, help="model cache (paths.cache_dir); default: from settings")
     ap.add_argument("--serve", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--queries", type=int, default=200, help="distinct questions per measurement")
+    ap.add_argument("--query-backend", choices=("onnx", "torch"), default="onnx", help=argparse.SUPPRESS)
+    ap.add_argument("--gold", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.serve:
-        print(json.dumps(serve(args.serve, args.cache_dir, args.queries)))
+        print(json.dumps(serve(args.serve, args.cache_dir, args.queries, args.query_backend, args.gold)))
         return 0
 
     from vectorstore import open_store
@@ -227,18 +241,26 @@ def main(argv: list[str] | None = None) -> int:
         print("seeds:", json.dumps(seeds), flush=True)
 
         store = open_store(settings)
-        paragraphs, _, _ = common.xquad()
-        base = common.write_jsonl(tmp / "base" / "base.jsonl", paragraphs[:80] + common.gnad()[:10])
+        paragraphs, de, en = common.xquad()
+        real = paragraphs[:80]
+        base = common.write_jsonl(tmp / "base" / "base.jsonl", real + common.gnad()[:10])
         rep = store.ingest([base])
         print("real base:", rep.summary(), flush=True)
+        # recall@5 of the questions on the 80 real paragraphs, among the 100k chunks, per backend
+        ids = common.article_ids(store, base, real)
+        gold_file = tmp / "gold.json"
+        gold_file.write_text(json.dumps({lang: [(q.text, ids[q.gold]) for q in qs if q.gold in ids][: 60 if args.quick else None]
+                                         for lang, qs in (("de", de), ("en", en))}), encoding="utf-8")
         build = scale(store, target, np.random.default_rng(11))
         store.close()
-        big = measure(tmp / "index", args.cache_dir, n_q)
+        before = measure(tmp / "index", args.cache_dir, n_q, "torch", gold_file)
+        print("scaled, questions by torch:", json.dumps(before), flush=True)
+        big = measure(tmp / "index", args.cache_dir, n_q, "onnx", gold_file)
         print("scaled:", json.dumps(big), flush=True)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
-    data = {"machine": common.machine(settings), "seeds": seeds, "scaled": big, "scaled_build_seconds": round(build, 1),
+    data = {"machine": common.machine(settings), "seeds": seeds, "scaled": big, "scaled_torch_questions": before, "scaled_build_seconds": round(build, 1),
             "targets_at_100k": {"p50_ms": 50, "p95_ms": 100}, "seconds": round(time.perf_counter() - t_start, 1), "quick": args.quick}
     md = render(data)
     print(md)
@@ -253,12 +275,15 @@ def render(d: dict) -> str:
     lines = ["# Retrieval latency (hybrid search, k=5)", "",
              "| corpus | chunks | p50 ms | p95 ms | p50 ms, 8 clients | p95 ms, 8 clients | queries/s, 8 clients | peak RSS MB |",
              "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
-    for name, x in (("seeds/", d["seeds"]), ("scaled (synthetic)", d["scaled"])):
+    rows = [("seeds/", d["seeds"]), ("scaled (synthetic)", d["scaled"])]
+    if "scaled_torch_questions" in d:
+        rows.append(("scaled, questions embedded by torch (before)", d["scaled_torch_questions"]))
+    for name, x in rows:
         lines.append(f"| {name} | {x['chunks']:,} | {x['single']['p50_ms']} | {x['single']['p95_ms']} | {x['concurrent']['p50_ms']} | "
                      f"{x['concurrent']['p95_ms']} | {x['concurrent']['throughput_qps']} | {x['peak_rss_mb']} |")
     lines += ["", "Where a single query's time goes (p50 / p95 ms):", "",
               "| corpus | query embedding | Chroma top-k | BM25 (FTS5) |", "| --- | ---: | ---: | ---: |"]
-    for name, x in (("seeds/", d["seeds"]), ("scaled", d["scaled"])):
+    for name, x in [(n.split(" (")[0], x) for n, x in rows]:
         a, b = x["parts_p50_ms"], x["parts_p95_ms"]
         lines.append(f"| {name} | {a['embed']} / {b['embed']} | {a['chroma']} / {b['chroma']} | {a['bm25']} / {b['bm25']} |")
     s = d["scaled"]["single"]
@@ -269,7 +294,15 @@ def render(d: dict) -> str:
               "queries queue for the CPU, so their latency grows with the queue while throughput stays flat.",
               f"Building the scaled index took {d['scaled_build_seconds']} s; whole run {d['seconds']} s. "
               f"Load average during the measurements: seeds {d['seeds']['load_avg']}, scaled {d['scaled']['load_avg']}.",
-              "", "## Machine", "", common.machine_md(d["machine"])]
+              ]
+    if d.get("scaled_torch_questions", {}).get("recall"):
+        now, before = d["scaled"]["recall"], d["scaled_torch_questions"]["recall"]
+        lines += ["", "Recall@5 in the same run, XQuAD questions on the 80 real paragraphs among the 100k chunks (hybrid, k=5). "
+                  "Questions are embedded by ONNX Runtime now, by torch before; same weights:", "",
+                  "| questions | n | recall@5 torch (before) | recall@5 ONNX Runtime (now) |", "| --- | ---: | ---: | ---: |"]
+        for lang in now:
+            lines.append(f"| {lang}→de | {now[lang]['n']} | {before[lang]['recall@5']:.3f} | {now[lang]['recall@5']:.3f} |")
+    lines += ["", "## Machine", "", common.machine_md(d["machine"])]
     return "\n".join(lines)
 
 

