@@ -219,7 +219,9 @@ class _Words:
         parts = [p for p in re.split(r"[-’']", f) if p]
         found = [self._has_part(p, alt) for p in parts]
         if len(parts) > 1:
-            return any(ok and len(p) >= 4 for ok, p in zip(found, parts)) or all(found)
+            # an acronym is as distinctive as a long word ("MLS-Team" against "MLS-Club")
+            acronyms = {fold(p) for p in re.split(r"[-’']", name) if len(p) >= 2 and p.isalpha() and p.isupper()}
+            return any(ok and (len(p) >= 4 or p in acronyms) for ok, p in zip(found, parts)) or all(found)
         return all(found)
 
     def _has_part(self, part: str, alt: str) -> bool:

@@ -393,3 +393,16 @@ def test_one_word_of_a_longer_name_is_enough(verifier):
     check = verifier.check("Trump will speak to Vladimir Putin again on Monday.", [src], [1], language="en",
                            question="When will Trump speak to Vladimir Putin again?")
     assert not any("which the question asks about" in r for r in check.reasons), check
+
+
+@pytest.mark.models
+def test_an_acronym_is_the_distinctive_part_of_a_hyphenated_name(verifier):
+    src = Source("Zu den Profimannschaften in Südkalifornien gehören Mannschaften der NFL (Los Angeles Rams), der NBA "
+                 "(Los Angeles Lakers) und der MLS (LA Galaxy).")
+    check = verifier.check("Das einzige MLS-Team aus Südkalifornien ist LA Galaxy.", [src], [1], language="de",
+                           question="Welches ist das einzige MLS-Team aus Südkalifornien?")
+    assert not any("which the question asks about" in r for r in check.reasons), check
+    # the acronym must be there: a name whose only distinctive part is missing is not
+    other = verifier.check("Das einzige NHL-Team aus Südkalifornien ist LA Galaxy.", [src], [1], language="de",
+                           question="Welches ist das einzige NHL-Team aus Südkalifornien?")
+    assert any("NHL-Team" in r for r in other.reasons), other
