@@ -67,7 +67,10 @@ class Assistant:
 
     def warm_up(self) -> None:
         """Load the models now (e5 rebuild and GGUF assembly on first use) instead of on the first question."""
+        # both sides: questions run on ONNX Runtime, passage sentences (which the verifier embeds)
+        # on torch, and each loads on its first use
         self.store.embedder.embed(["warm-up"], "query")
+        self.store.embedder.embed(["warm-up"], "passage")
         warm = getattr(self.llm, "warm_up", None)
         if warm:
             warm()
