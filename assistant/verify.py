@@ -804,6 +804,22 @@ class Verifier:
         self.min_answer = min_answer
         self._cache: dict[str, tuple[list[tuple[int, int]], np.ndarray]] = {}
 
+    #: USE cosine at which two names are one name in two languages ("Germany" / "Deutschland" 0.90,
+    #: "Finnish" / "finnische" 0.83; unrelated names 0.6 at most)
+    TRANSLATION_SIMILARITY = 0.8
+
+    def _translated(self, names: list[str], text: str) -> bool:
+        """Whether ``text`` has one of ``names`` in the other language, by the multilingual sentence
+        encoder trained for translation (USE, the fused embedder's second model); False without it."""
+        use = getattr(self.embedder, "second", None)
+        if use is None or not getattr(use, "name", "").startswith("use"):
+            return False
+        candidates = list(dict.fromkeys(w for w in WORD.findall(text) if w[:1].isupper() and len(w) >= 3))
+        if not candidates:
+            return False
+        vectors = use.embed([*names, *candidates], "passage")
+        return bool((vectors[: len(names)] @ vectors[len(names):].T).max() >= self.TRANSLATION_SIMILARITY)
+
     def _sentences(self, text: str) -> tuple[list[tuple[int, int]], np.ndarray]:
         hit = self._cache.get(text)
         if hit is None:
@@ -953,6 +969,15 @@ class Verifier:
             if absent:
                 verdict = _worse(verdict, "not_found")
                 reasons.append(f"the passage does not name {', '.join(absent)}, which the question asks about")
+            # and when the claim repeats none of them: a passage with none of the question's proper
+            # names is about something else ("Wer half beim Entwurf der Main Quadrangles?" answered
+            # from an article about an election campaign)
+            proper = question_proper_names(question)
+            if proper and not any(about.has(n) or _head_named(n, about) for n in proper) and not self._translated(
+                proper, f"{src.whole} {src.text} {header}"
+            ):
+                verdict = _worse(verdict, "not_found")
+                reasons.append(f"the passage names none of {', '.join(proper)}, which the question asks about")
         loose_missing = [n for n in others if not src_words.has(n)]
         if len(loose_missing) >= 2 and len(loose_missing) > 0.5 * len(others):
             verdict = _worse(verdict, "not_found")
@@ -1014,6 +1039,28 @@ class Verifier:
 _ABOUT_THE_ARTICLES = frozenset(
     "artikel artikeln article articles text texte texts passage passages bericht berichte report reports meldung".split()
 )
+
+
+def question_proper_names(question: str) -> list[str]:
+    """The words of a question that are surely names, not nouns: in English every capitalised word
+    after the first; in German, where every noun is capitalised, only runs of two or more capitalised
+    words ("Main Quadrangles", "Haydon Burns") and words with a capital or digit inside ("MLS-Team",
+    "Internet2", "McDonald"). A question's first word is never one: it is capitalised anyway."""
+    words = [w for w in WORD.findall(question)]
+    capital = [i > 0 and w[:1].isupper() and w.lower() not in STOPWORDS | _ABOUT_THE_ARTICLES and len(w) >= 3
+               for i, w in enumerate(words)]
+    if _language_of(question) == "en":
+        picked = [w for w, c in zip(words, capital) if c]
+    else:
+        picked = [
+            w for i, (w, c) in enumerate(zip(words, capital))
+            if c and ((i > 0 and capital[i - 1]) or (i + 1 < len(words) and capital[i + 1])
+                      or any(ch.isupper() or ch.isdigit() for ch in w[1:]))
+        ]
+    return list(dict.fromkeys(_POSSESSIVE_END.sub("", w) for w in picked))
+
+
+_POSSESSIVE_END = re.compile(r"(?:'s|’s)$")
 
 
 def _named_by_neighbour(name: str, text: str, about: _Words) -> bool:

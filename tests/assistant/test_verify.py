@@ -22,6 +22,7 @@ from assistant.verify import (
     ordinals,
     place_mismatch,
     possibility,
+    question_proper_names,
     role_swap,
     time_of_another_event,
     weekdays,
@@ -406,3 +407,27 @@ def test_an_acronym_is_the_distinctive_part_of_a_hyphenated_name(verifier):
     other = verifier.check("Das einzige NHL-Team aus Südkalifornien ist LA Galaxy.", [src], [1], language="de",
                            question="Welches ist das einzige NHL-Team aus Südkalifornien?")
     assert any("NHL-Team" in r for r in other.reasons), other
+
+
+@pytest.mark.parametrize("question, names", [
+    ("Who helped design the Main Quadrangles?", ["Main", "Quadrangles"]),
+    ("Wer half beim Entwurf der Main Quadrangles?", ["Main", "Quadrangles"]),  # a run of capitals, not "Entwurf"
+    ("Mit wem ging Internet2 eine Partnerschaft ein?", ["Internet2"]),
+    ("Wo lehrte dieser reformwillige Anführer?", []),
+    ("What did Trump's envoy say?", ["Trump"]),
+])
+def test_the_proper_names_of_a_question(question, names):
+    assert question_proper_names(question) == names
+
+
+@pytest.mark.models
+def test_a_passage_with_none_of_the_questions_names_answers_nothing(verifier):
+    src = Source("Wie Van der Bellens Wahlkampfleiter Lothar Lockl der APA erläuterte, soll der Entwurf bis Jahresende stehen.")
+    off = verifier.check("Lothar Lockl half beim Entwurf.", [src], [1], language="de",
+                         question="Wer half beim Entwurf der Main Quadrangles?")
+    assert not off.supported and any("names none of Main, Quadrangles" in r for r in off.reasons), off
+    # a name in the other language is still the same name (USE reads "Greece" as "Griechenland")
+    de = Source("Die Inflationsrate in Griechenland lag im Juli bei 2,0 Prozent.")
+    on = verifier.check("The inflation rate in Greece was 2.0 percent in July.", [de], [1], language="en",
+                        question="What was the inflation rate in Greece in July?")
+    assert not any("names none of" in r for r in on.reasons), on
