@@ -793,6 +793,10 @@ class Verifier:
         alternatives: int = 2,
     ):
         self.embedder = getattr(embedder, "first", embedder)
+        # USE, when the index fuses it with e5: trained on translation pairs, it tells a name's
+        # translation from a related name (``_translated``)
+        second = getattr(embedder, "second", None)
+        self.translator = second if getattr(second, "name", "").startswith("use") else None
         self.min_similarity = min_similarity
         self.neighbour_margin = neighbour_margin
         self.entailment = entailment
@@ -804,17 +808,21 @@ class Verifier:
         self.min_answer = min_answer
         self._cache: dict[str, tuple[list[tuple[int, int]], np.ndarray]] = {}
 
-    #: USE cosine at which two names are one name in two languages ("Germany" / "Deutschland" 0.90,
-    #: "Finnish" / "finnische" 0.83; unrelated names 0.6 at most)
-    TRANSLATION_SIMILARITY = 0.8
+    #: USE cosine at which two words are one name in two languages ("Germany" / "Deutschland" 0.90,
+    #: "Finnish" / "finnische" 0.83, "Indian" / "indischen" 0.78; unrelated names 0.6 at most)
+    TRANSLATION_SIMILARITY = 0.75
+    #: words of a passage compared, at most (each a few milliseconds of USE)
+    TRANSLATION_CANDIDATES = 400
 
     def _translated(self, names: list[str], text: str) -> bool:
         """Whether ``text`` has one of ``names`` in the other language, by the multilingual sentence
         encoder trained for translation (USE, the fused embedder's second model); False without it."""
-        use = getattr(self.embedder, "second", None)
-        if use is None or not getattr(use, "name", "").startswith("use"):
+        use = self.translator
+        if use is None:
             return False
-        candidates = list(dict.fromkeys(w for w in WORD.findall(text) if w[:1].isupper() and len(w) >= 3))
+        # lower-case words too: a name's adjective is one in German ("Indian" / "indischen")
+        candidates = list(dict.fromkeys(w for w in WORD.findall(text) if len(w) >= 3 and w.lower() not in STOPWORDS))
+        candidates = candidates[: self.TRANSLATION_CANDIDATES]
         if not candidates:
             return False
         vectors = use.embed([*names, *candidates], "passage")
