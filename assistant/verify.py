@@ -1058,7 +1058,9 @@ def question_proper_names(question: str) -> list[str]:
     capital = [i > 0 and w[:1].isupper() and w.lower() not in STOPWORDS | _ABOUT_THE_ARTICLES and len(w) >= 3
                for i, w in enumerate(words)]
     if _language_of(question) == "en":
-        picked = [w for w, c in zip(words, capital) if c]
+        # a demonym describes someone without naming the subject ("Which famous Indian took a plea?"
+        # over a passage that says "Mohandas Gandhi")
+        picked = [w for w, c in zip(words, capital) if c and not _demonym(w)]
     else:
         picked = [
             w for i, (w, c) in enumerate(zip(words, capital))
@@ -1069,6 +1071,15 @@ def question_proper_names(question: str) -> list[str]:
 
 
 _POSSESSIVE_END = re.compile(r"(?:'s|’s)$")
+_DEMONYMS_IN_AN = frozenset("american german african korean mexican european cuban chilean peruvian".split())
+
+
+def _demonym(word: str) -> bool:
+    """Whether an English capitalised word is a nationality or people's adjective ("Indian",
+    "Finnish", "Chinese", "American"); a first name that looks like one ("Sebastian") only makes
+    the rule that uses this refuse less."""
+    w = word.lower()
+    return w in _DEMONYMS_IN_AN or (len(w) >= 6 and w.endswith(("ian", "ish", "ese", "ean")))
 
 
 def _named_by_neighbour(name: str, text: str, about: _Words) -> bool:

@@ -415,6 +415,8 @@ def test_an_acronym_is_the_distinctive_part_of_a_hyphenated_name(verifier):
     ("Mit wem ging Internet2 eine Partnerschaft ein?", ["Internet2"]),
     ("Wo lehrte dieser reformwillige Anführer?", []),
     ("What did Trump's envoy say?", ["Trump"]),
+    ("Which famous Indian took a plea and put himself at the mercy of the courts?", []),
+    ("Who is the Finnish president at the White House?", ["White", "House"]),
 ])
 def test_the_proper_names_of_a_question(question, names):
     assert question_proper_names(question) == names
