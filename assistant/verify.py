@@ -10,7 +10,9 @@ that were each measured on the checker set (``evals/sets/checker.jsonl``):
 2. **Content.** A claim without content ("Yes, he did.", "Ja.") states nothing to check: not found.
 3. **Exact checks** against the evidence (and the passage header's date): every date, number and
    name of the claim must be there. A figure or date that the evidence gives differently is a
-   contradiction; a person or place the passage does not have is not found.
+   contradiction; a person or place the passage does not have is not found. With the question: a
+   passage without any of the question's proper names is about something else (a name in the other
+   language counts when USE reads it as a translation).
 4. **Polarity.** Negations and negative predicates (nicht, kein, nie, ohne, "schloss … aus",
    not, never, without, "ruled out", refused …) are counted in claim and evidence; a different
    parity means the claim says the opposite: contradicted.
