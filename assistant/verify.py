@@ -1059,6 +1059,14 @@ def question_proper_names(question: str) -> list[str]:
     words = [w for w in WORD.findall(question)]
     capital = [i > 0 and w[:1].isupper() and w.lower() not in STOPWORDS | _ABOUT_THE_ARTICLES and len(w) >= 3
                for i, w in enumerate(words)]
+    # a place the question sets its event in ("im Weißen Haus", "at the White House") is often not
+    # repeated by the passage that answers it: only what the question is about counts
+    for i in range(len(words)):
+        if capital[i] and _after_place_word(words, i):
+            j = i
+            while j < len(words) and capital[j]:
+                capital[j] = False
+                j += 1
     if _language_of(question) == "en":
         # a demonym describes someone without naming the subject ("Which famous Indian took a plea?"
         # over a passage that says "Mohandas Gandhi")
@@ -1073,6 +1081,16 @@ def question_proper_names(question: str) -> list[str]:
 
 
 _POSSESSIVE_END = re.compile(r"(?:'s|’s)$")
+_QUESTION_PLACE_WORDS = frozenset("in im am at bei beim nach aus from near auf vor".split())
+_ARTICLES = frozenset("der die das dem den des the a an".split())
+
+
+def _after_place_word(words: list[str], i: int) -> bool:
+    """Whether ``words[i]`` follows a place preposition, with or without an article between."""
+    j = i - 1
+    if j >= 0 and words[j].lower() in _ARTICLES:
+        j -= 1
+    return j >= 0 and words[j].lower() in _QUESTION_PLACE_WORDS
 _DEMONYMS_IN_AN = frozenset("american german african korean mexican european cuban chilean peruvian".split())
 
 

@@ -416,7 +416,10 @@ def test_an_acronym_is_the_distinctive_part_of_a_hyphenated_name(verifier):
     ("Wo lehrte dieser reformwillige Anführer?", []),
     ("What did Trump's envoy say?", ["Trump"]),
     ("Which famous Indian took a plea and put himself at the mercy of the courts?", []),
-    ("Who is the Finnish president at the White House?", ["White", "House"]),
+    ("Who is the Finnish president of the White House?", ["White", "House"]),
+    # where the asked-about event took place is not what it is about
+    ("Wen empfing Trump am Montag im Weißen Haus?", []),
+    ("Whom did Trump receive at the White House on Monday?", ["Trump", "Monday"]),
 ])
 def test_the_proper_names_of_a_question(question, names):
     assert question_proper_names(question) == names
