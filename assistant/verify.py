@@ -823,7 +823,10 @@ class Verifier:
         if use is None:
             return False
         # lower-case words too: a name's adjective is one in German ("Indian" / "indischen")
-        candidates = list(dict.fromkeys(w for w in WORD.findall(text) if len(w) >= 3 and w.lower() not in STOPWORDS))
+        words = [w for w in WORD.findall(text) if len(w) >= 3 and w.lower() not in STOPWORDS]
+        # a German compound of a direction and a place: "Südkalifornien" names "Kalifornien" too
+        words += [m.group(1).capitalize() for w in words if (m := _DIRECTION_COMPOUND.match(w))]
+        candidates = list(dict.fromkeys(words))
         candidates = candidates[: self.TRANSLATION_CANDIDATES]
         if not candidates:
             return False
@@ -927,7 +930,7 @@ class Verifier:
                     verdict = _worse(verdict, "not_found")
                     reasons.append(f"the date {text[d.start:d.end]!r} is not in the passage")
         # numbers (outside dates); a year may come from the header date
-        ev_numbers = set(numbers_outside_dates(evidence_text)) | set(re.findall(r"\d+", src.date))
+        ev_numbers = set(numbers_outside_dates(evidence_text)) | set(re.findall(r"\d+", src.date)) | roman_numerals(evidence_text)
         for n in numbers_outside_dates(text):
             if n in ev_numbers:
                 continue
@@ -969,13 +972,18 @@ class Verifier:
         # the question's own names that the claim repeats: the passage must be about them ("Jacksonville
         # began to decline after Hurricane Katrina" from a passage about New Orleans)
         if question and not fragment:
-            asked = {fold(n) for n in names(f"x {question}")} - _ABOUT_THE_ARTICLES  # "x": a first word is a name too
-            about = _Words(f"{src.whole} {src.text} {header}") if src.whole else src_words
+            asked = {fold(n) for n in _question_names(question)}
+            about_text = f"{src.whole} {src.text} {header}" if src.whole else f"{src.text} {header}"
+            about = _Words(about_text)
             absent = [
                 n for n in dict.fromkeys(names(f"x {text}"))
                 if fold(n) in asked and not about.has(n) and not _named_by_neighbour(n, text, about)
                 and not _head_named(n, about)
             ]
+            # across languages the passage may name it in its own ("southern California" against
+            # "Südkalifornien")
+            if absent and _language_of(question) != _language_of(src.text):
+                absent = [n for n in absent if not self._translated([n], about_text)]
             if absent:
                 verdict = _worse(verdict, "not_found")
                 reasons.append(f"the passage does not name {', '.join(absent)}, which the question asks about")
@@ -984,7 +992,7 @@ class Verifier:
             # from an article about an election campaign)
             proper = question_proper_names(question)
             if proper and not any(about.has(n) or _head_named(n, about) for n in proper) and not self._translated(
-                proper, f"{src.whole} {src.text} {header}"
+                proper, about_text
             ):
                 verdict = _worse(verdict, "not_found")
                 reasons.append(f"the passage names none of {', '.join(proper)}, which the question asks about")
@@ -1051,6 +1059,42 @@ _ABOUT_THE_ARTICLES = frozenset(
 )
 
 
+_DIRECTION_COMPOUND = re.compile(r"^(?:Süd|Nord|Ost|West|Mittel|Zentral|Südost|Südwest|Nordost|Nordwest)-?(\w{4,})$")
+#: words of a time, which the weekday and date rules check: not what a question is about
+_TIME_WORDS = frozenset(fold(w) for w in [*MONTHS, *WEEKDAYS, *WEEKDAYS.values()])
+
+
+def _question_names(question: str) -> list[str]:
+    """The capitalised words of a question (in German its nouns too) that say what it is about: its
+    first word counts (a name may open a question), unless it is an English -ing form ("Completing Q
+    with respect to what …"); weekdays and months do not (they date the event, and are checked as
+    dates)."""
+    words = WORD.findall(question)
+    gerund = bool(words) and words[0].lower().endswith("ing") and _language_of(question) == "en"
+    found = names(question) if gerund else names(f"x {question}")  # "x": a first word is a name too
+    return [n for n in found if fold(n) not in _ABOUT_THE_ARTICLES | _TIME_WORDS]
+
+
+_ROMAN = re.compile(r"(?<=[A-Za-zÄÖÜäöüß] )([IVX]{1,5})\b")
+_ROMAN_VALUES = {"I": 1, "V": 5, "X": 10}
+
+
+def roman_numerals(text: str) -> set[str]:
+    """The values of Roman numerals after a name ("Grade I", "Louis XIV", "Super Bowl XLIX" is too long
+    to matter): a lone "I" counts only after a capitalised word inside a sentence ("Grade I", not "Then I")."""
+    out = set()
+    for m in _ROMAN.finditer(text):
+        r = m.group(1)
+        before = text[: m.start()].rstrip().split()
+        if r == "I" and (not before or not before[-1][:1].isupper() or len(before) < 2 or before[-2].endswith((".", "!", "?"))):
+            continue
+        values = [_ROMAN_VALUES[c] for c in r]
+        total = sum(-v if i + 1 < len(values) and v < values[i + 1] else v for i, v in enumerate(values))
+        if total > 0:
+            out.add(str(total))
+    return out
+
+
 def question_proper_names(question: str) -> list[str]:
     """The words of a question that are surely names, not nouns: in English every capitalised word
     after the first; in German, where every noun is capitalised, only runs of two or more capitalised
@@ -1077,7 +1121,7 @@ def question_proper_names(question: str) -> list[str]:
             if c and ((i > 0 and capital[i - 1]) or (i + 1 < len(words) and capital[i + 1])
                       or any(ch.isupper() or ch.isdigit() for ch in w[1:]))
         ]
-    return list(dict.fromkeys(_POSSESSIVE_END.sub("", w) for w in picked))
+    return list(dict.fromkeys(_POSSESSIVE_END.sub("", w) for w in picked if fold(w) not in _TIME_WORDS))
 
 
 _POSSESSIVE_END = re.compile(r"(?:'s|’s)$")

@@ -12,6 +12,7 @@ import pytest
 from assistant.verify import (
     Source,
     Verifier,
+    _question_names,
     _required_names,
     counted,
     coverage,
@@ -24,6 +25,7 @@ from assistant.verify import (
     possibility,
     question_proper_names,
     role_swap,
+    roman_numerals,
     time_of_another_event,
     weekdays,
     year_relation_mismatch,
@@ -419,7 +421,9 @@ def test_an_acronym_is_the_distinctive_part_of_a_hyphenated_name(verifier):
     ("Who is the Finnish president of the White House?", ["White", "House"]),
     # where the asked-about event took place is not what it is about
     ("Wen empfing Trump am Montag im Weißen Haus?", []),
-    ("Whom did Trump receive at the White House on Monday?", ["Trump", "Monday"]),
+    # a weekday or month dates the event; the date rules check it
+    ("Whom did Trump receive at the White House on Monday?", ["Trump"]),
+    ("Which German politician attended the talks in August?", []),
 ])
 def test_the_proper_names_of_a_question(question, names):
     assert question_proper_names(question) == names
@@ -437,3 +441,41 @@ def test_a_passage_with_none_of_the_questions_names_answers_nothing(verifier):
                         question="What was the inflation rate in Greece?")
     assert not any("names none of" in r for r in on.reasons), on
     assert verifier._translated(["Greece"], de.text) and not verifier._translated(["Quadrangles"], src.text)
+
+
+@pytest.mark.parametrize("question, names", [
+    ("Jacksonville began to decline after what major world event?", ["Jacksonville"]),  # a name may open it
+    ("Completing Q with respect to what will produce the field of real numbers?", []),  # a verb does not
+    ("Why did Trump say Monday's meetings were not the end of the road?", ["Trump"]),
+    ("Welche Agentur wird im Artikel zitiert?", ["Agentur"]),
+])
+def test_the_words_a_question_is_about(question, names):
+    assert _question_names(question) == names
+
+
+def test_roman_numerals_after_a_name():
+    assert roman_numerals("steht unter Grade I Denkmalschutz") == {"1"}
+    assert roman_numerals("Louis XIV und Papst Pius XII") == {"14", "12"}
+    assert roman_numerals("Then I said so. I agree, he wrote") == set()
+
+
+@pytest.mark.models
+def test_a_name_the_question_asks_about_may_be_in_the_passage_in_its_own_language(verifier):
+    question = "What is the lone MLS team that belongs to southern California?"
+    la = Source("Zu den Sportmannschaften in Südkalifornien gehören in der MLS nur LA Galaxy und in der NFL die Rams.")
+    check = verifier.check("The only MLS team that belongs to southern California is LA Galaxy.", [la], [1],
+                           language="en", question=question)
+    assert not any("which the question asks about" in r for r in check.reasons), check
+    florida = Source("Zu den Sportmannschaften in Florida gehören in der MLS nur Orlando City und in der NFL die Jaguars.")
+    other = verifier.check("The only MLS team that belongs to southern California is Orlando City.", [florida], [1],
+                           language="en", question=question)
+    assert not other.supported and any("California, which the question asks about" in r for r in other.reasons), other
+
+
+@pytest.mark.models
+def test_a_figure_the_passage_gives_as_a_roman_numeral(verifier):
+    src = Source("Seit 1954 steht der Grainger-Markt bei English Heritage unter Denkmalschutz der Stufe Grade I.")
+    check = verifier.check("English Heritage listed the Grainger Market as Grade 1 in 1954.", [src], [1], language="en")
+    assert not any("figure" in r for r in check.reasons), check
+    wrong = verifier.check("English Heritage listed the Grainger Market as Grade 2 in 1954.", [src], [1], language="en")
+    assert not wrong.supported, wrong
