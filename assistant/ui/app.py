@@ -119,9 +119,8 @@ def build_app(assistant, access: Access | None = None) -> gr.Blocks:
             ev = trigger(fn, inputs, accepted, queue=False, api_visibility="private", show_progress="hidden")
             # "multiple": a question asked while an answer runs must still get its own run (the running
             # one sees it was stopped and ends).
-            answer = ev.then(h.respond, search_inputs, [chat, sources, conv], concurrency_id="answer",
+            answer = ev.then(h.respond, search_inputs, [chat, sources, conv, send, stop], concurrency_id="answer",
                              api_visibility="private", show_progress="hidden", trigger_mode="multiple")
-            answer.then(h.idle, [conv], [send, stop], queue=False, api_visibility="private", show_progress="hidden")
             runs.append(answer)
 
         ask_on(question.submit, h.accept, [question, conv])

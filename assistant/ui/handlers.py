@@ -86,15 +86,19 @@ class Handlers:
         return conversation_html(conv), sources_html(ex), conv, "", gr.Button(visible=False), gr.Button(visible=True)
 
     def respond(self, conv, k, language, source, date_from, date_to, request: gr.Request = None) -> Iterator[tuple]:
-        """Stream the answer to the question ``accept`` queued. Yields (chat, sources, state)."""
+        """Stream the answer to the question ``accept`` queued. Yields (chat, sources, state, send, stop):
+        the last one brings the send button back, unless a newer question of this conversation is still on
+        its way. (Done here, in the run's own last output, not in a follow-up event: the browser sends
+        follow-ups itself, in an order of its own when two runs of one conversation overlap, and in CI
+        one such order once left the send button hidden after a new question stopped the running one.)"""
         conv = list(conv or [])
         if not conv or conv[-1].status != "queued":
-            yield gr.skip(), gr.skip(), gr.skip()
+            yield (gr.skip(),) * 5
             return
         ex = conv[-1]
         question = ex.question
         ex.status = "searching"
-        yield conversation_html(conv), gr.skip(), conv
+        yield conversation_html(conv), gr.skip(), conv, gr.skip(), gr.skip()
         history = [Turn(e.question, e.answer.text) for e in conv[:-1] if e.answer is not None and not e.answer.error]
         last = 0.0
         events = None
@@ -107,16 +111,16 @@ class Handlers:
                     return
                 if ev.kind == "passages":
                     ex.passages, ex.best, ex.status = list(ev.passages or []), list(ev.best or []), "writing"
-                    yield conversation_html(conv), sources_html(ex), conv
+                    yield conversation_html(conv), sources_html(ex), conv, gr.skip(), gr.skip()
                 elif ev.kind == "token":
                     ex.draft, ex.status = ev.text, "writing"
                     now = time.monotonic()
                     if now - last >= STREAM_EVERY_S:
                         last = now
-                        yield conversation_html(conv), gr.skip(), conv
+                        yield conversation_html(conv), gr.skip(), conv, gr.skip(), gr.skip()
                 elif ev.kind == "checking":
                     ex.draft, ex.status = ev.text, "checking"
-                    yield conversation_html(conv), gr.skip(), conv
+                    yield conversation_html(conv), gr.skip(), conv, gr.skip(), gr.skip()
                 elif ev.kind == "answer":
                     ex.answer, ex.status = ev.answer, "done"
         except AssistantError as e:
@@ -133,14 +137,12 @@ class Handlers:
             return
         if ex.status != "done" and ex.status != "failed":
             ex.status, ex.error, ex.error_kind = "failed", "the answer stream ended without an answer", "internal"
-        yield conversation_html(conv), sources_html(ex), conv
+        yield conversation_html(conv), sources_html(ex), conv, *self.idle(conv)
 
     def idle(self, conv):
-        """After an answer run: the send button back and the stop button away, unless another
+        """At the end of an answer run: the send button back and the stop button away, unless another
         answer of this conversation is still on its way; then nothing changes (``accept`` already
-        swapped them). Never hiding here matters: the browser sends these follow-ups itself, and the
-        reply for a stopped run could arrive after the reply for the run that replaced it, hiding
-        the send button for good."""
+        swapped them). It never hides: a stopped run's end must not hide the button for good."""
         if any(not e.finished for e in conv or []):
             return gr.skip(), gr.skip()
         return gr.Button(visible=True), gr.Button(visible=False)
