@@ -4,7 +4,9 @@ First it is decided whether the question is a follow-up at all (``is_follow_up``
 names its own subject and points back at nothing ("Wie hoch ist die Arbeitslosenquote in
 Deutschland?") is searched as it is, never merged with the one before. The rewrite is asked of the chat model with ``prompts/condense.<lang>.txt``. When the model cannot be
 reached, or echoes or answers instead of rewriting, the one fallback applies: the previous question
-followed by this one, which still steers retrieval to the right article.
+followed by this one is searched, which still steers retrieval to the right article, and the model
+answers the follow-up as it was asked (given both questions, it answered both, and the first answer
+was then checked against passages found for the second).
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ import time
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.runnables import Runnable
 
-from vectorstore.text import WORD, content_words, fold, names
+from vectorstore.language import detect_language
+from vectorstore.text import STOPWORDS, WORD, content_words, fold, names
 
 from .errors import LLMUnavailableError
 from .prompts import Prompt
@@ -50,8 +53,10 @@ def clean_standalone(text: str) -> str:
 
 def is_rewrite(standalone: str, question: str, turns: tuple[Turn, ...] | list[Turn]) -> bool:
     """A usable rewrite is a question, not much longer than needed, that is not just the follow-up
-    again: it must bring in at least one word from the conversation, and keep every name the
-    follow-up asks about ("Und wer war aus Finnland dabei?" must still be about Finland)."""
+    again: it must bring in at least one word from the conversation (any new word, when the
+    conversation so far was in the other language: "Who represented Italy in the White House?" after
+    "Wer nahm an den Gesprächen im Weißen Haus teil?"), and keep every name the follow-up asks about
+    ("Und wer war aus Finnland dabei?" must still be about Finland)."""
     if not standalone or not standalone.endswith("?") or len(standalone) > 3 * len(question) + 200:
         return False
     kept = fold(standalone)
@@ -61,7 +66,9 @@ def is_rewrite(standalone: str, question: str, turns: tuple[Turn, ...] | list[Tu
     def words(t: str) -> set[str]:
         return {w.lower() for w in WORD.findall(t) if len(w) >= 3}
 
-    new = words(standalone) - words(question)
+    new = words(standalone) - words(question) - STOPWORDS
+    if turns and all(detect_language(t.question) != detect_language(question) for t in turns):
+        return bool(new)
     context = set().union(*(words(t.question) | words(t.answer) for t in turns))
     return bool(new & context)
 
@@ -111,8 +118,8 @@ class Condenser:
         except LLMUnavailableError as e:
             # Retrieval still works without the model.
             return Condensed(query, fallback_query(query.text, turns), time.perf_counter() - t0,
-                             note=f"could not rewrite the follow-up: {e}")
+                             note=f"could not rewrite the follow-up: {e}", asked=query.text)
         standalone = clean_standalone(out)
         if not is_rewrite(standalone, query.text, turns):
-            return Condensed(query, fallback_query(query.text, turns), time.perf_counter() - t0)
+            return Condensed(query, fallback_query(query.text, turns), time.perf_counter() - t0, asked=query.text)
         return Condensed(query, standalone, time.perf_counter() - t0)

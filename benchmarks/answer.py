@@ -10,7 +10,10 @@ Each configuration gets a fresh ``Assistant`` that is warmed up as the UI server
 loaded, both languages' prompt prefixes and the judge's demonstrations evaluated); the percentiles
 are over the questions after that, as a user of a running server sees them. The ceiling is a raw
 ``llama_cpp.Llama`` with the product's thread count, batch size and flash attention evaluating a
-400-token prompt from an empty context, best of three.
+400-token prompt from an empty context, best of three. A prompt's new tokens after a cached prefix
+run slower per token than that (a smaller batch, attending to a longer context), so each
+configuration is also compared with raw llama.cpp evaluating its own p50 shape: its p50 of new
+tokens after a cached prefix of its p50 of cached tokens, best of three.
 """
 
 from __future__ import annotations
@@ -53,8 +56,9 @@ def pct(values: list[float], q: float) -> float | None:
     return v[min(len(v) - 1, max(0, round(q * (len(v) - 1))))]
 
 
-def ceiling(model_path, threads: int) -> dict:
-    """Prompt tokens/s of raw llama.cpp on this machine: the most the product's prompt step can reach."""
+def ceiling(model_path, threads: int, *, new: int = CEILING_PROMPT_TOKENS, cached: int = 0) -> dict:
+    """Prompt tokens/s of raw llama.cpp on this machine for ``new`` tokens after ``cached`` ones already
+    in the KV cache: the most the product's prompt step can reach for that shape."""
     import os
 
     from assistant.llm import load_llama
@@ -62,16 +66,19 @@ def ceiling(model_path, threads: int) -> dict:
     llm = load_llama(model_path, n_ctx=2048, n_threads=threads or (os.cpu_count() or 2), n_batch=512,
                      flash_attn=True, verbose=False)
     words = "Die Ukraine fordert Sicherheitsgarantien von den USA und Europa vor einem Treffen in Washington. "
-    tokens = llm.tokenize((words * 40).encode(), add_bos=True)[:CEILING_PROMPT_TOKENS]
+    tokens = llm.tokenize((words * 120).encode(), add_bos=True)[: cached + new]
+    prefix, tokens = tokens[:cached], tokens[cached:]
     runs = []
     for _ in range(3):
         llm.reset()
+        if prefix:
+            llm.eval(prefix)
         t0 = time.perf_counter()
         llm.eval(tokens)
         runs.append(time.perf_counter() - t0)
     del llm
     best = min(runs)
-    return {"prompt_tokens": len(tokens), "seconds": runs, "tokens_per_s": len(tokens) / best}
+    return {"prompt_tokens": len(tokens), "cached_tokens": len(prefix), "seconds": runs, "tokens_per_s": len(tokens) / best}
 
 
 def run_config(settings, store, questions) -> dict:
@@ -120,24 +127,28 @@ def markdown(results: dict, overrides: list[str]) -> str:
     lines = [
         "# End-to-end answer time (seed corpus)", "", machine_md(results["machine"]), "",
         f"Raw llama.cpp ceiling in this run, prompt tokens/s: {ceilings} ({CEILING_PROMPT_TOKENS} tokens from an "
-        "empty context, best of 3).",
+        "empty context, best of 3). The last column is raw llama.cpp evaluating each configuration's own p50 shape "
+        "(its p50 of new tokens after its p50 of cached ones, best of 3): new tokens after a cached prefix cost more "
+        "each (a smaller batch, a longer context to attend to).",
         "Times are seconds from the question to: passages shown, first answer token, checked answer (p50 / p95 over "
         f"{results['questions']} questions, half German, half English, after the warm-up). \"check\" is the time after the "
         "model finished writing: the verifier, the judge's token probabilities included.", "",
         "| model | configuration | warm-up | passages p50 / p95 | first token p50 / p95 | checked answer p50 / p95 "
-        "| check p50 | prompt tokens p50 (new) | prompt tokens/s (× ceiling) |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| check p50 | prompt tokens p50 (new) | prompt tokens/s (× ceiling) | raw llama.cpp, same shape (× it) |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for model, configs in results["models"].items():
         ceil = results["ceiling"][model]["tokens_per_s"]
         for name, r in configs.items():
             speed = r["prompt_tokens_per_s_p50"]
             ratio = f"{speed:.1f} (×{speed / ceil:.2f})" if speed else "–"
+            shape = r.get("shape_ceiling")
+            same = f"{shape['tokens_per_s']:.1f} (×{speed / shape['tokens_per_s']:.2f})" if speed and shape else "–"
             lines.append(
                 f"| {model} | {name} | {r['warmup_s']:.1f} | {_f(r['passages_p50_s'])} / {_f(r['passages_p95_s'])} "
                 f"| {_f(r['ttft_p50_s'])} / {_f(r['ttft_p95_s'])} | {_f(r['total_p50_s'])} / {_f(r['total_p95_s'])} "
                 f"| {_f(r['check_p50_s'])} | {_f(r['prompt_tokens_p50'], '.0f')} ({_f(r['new_prompt_tokens_p50'], '.0f')}) "
-                f"| {ratio} |"
+                f"| {ratio} | {same} |"
             )
     lines += ["", "Configurations (settings overrides): "
               + "; ".join(f"`{n}` {', '.join(f'{k}={v}' for k, v in o.items()) or 'the defaults'}" for n, o in results["configs"].items())
@@ -192,7 +203,12 @@ def main(argv: list[str] | None = None) -> int:
         for name, config in configs.items():
             print(f"[{model}, {name}]", flush=True)
             s = base.with_overrides(**{"llm.model": model, **config})
-            results["models"][model][name] = run_config(s, store, questions)
+            r = results["models"][model][name] = run_config(s, store, questions)
+            if r["prompt_tokens_p50"] and r["new_prompt_tokens_p50"]:
+                new = int(r["new_prompt_tokens_p50"])
+                r["shape_ceiling"] = ceiling(ensure_gguf(model, Path(base.paths.cache_dir)), base.llm.threads,
+                                             new=new, cached=int(r["prompt_tokens_p50"]) - new)
+                print(f"  raw llama.cpp, same shape: {r['shape_ceiling']['tokens_per_s']:.1f} prompt tokens/s", flush=True)
     md = markdown(results, args.set)
     if args.quick:
         print(md)

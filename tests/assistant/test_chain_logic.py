@@ -192,10 +192,17 @@ def test_condense_output_is_cleaned_or_replaced(store):
     assert not is_rewrite("Selenskyj sagte, er sei dankbar.", "Und was sagte Selenskyj dazu?", turns)  # an answer
     # a rewrite that drops what the follow-up asks about
     assert not is_rewrite("Wen empfing Trump am Montag im Weißen Haus?", "Und wer war aus Finnland dabei?", turns)
+    # after a conversation in the other language its words cannot be repeated: any new word will do
+    german = [Turn("Wer nahm an den Gesprächen im Weißen Haus teil?", "Dazu steht nichts in den Artikeln.")]
+    assert is_rewrite("Who represented Italy in the White House?", "And who represented Italy?", german)
+    assert not is_rewrite("Who represented Italy?", "And who represented Italy?", german)
     # an echo falls back to the previous question plus the follow-up for retrieval
-    a, _ = make(store, ["Letzte Frage: Und was sagte Selenskyj dazu?", "Selenskyj dankte Trump [1]."])
+    a, llm = make(store, ["Letzte Frage: Und was sagte Selenskyj dazu?", "Selenskyj dankte Trump [1]."])
     ans = a.ask("Und was sagte Selenskyj dazu?", turns)
     assert ans.standalone_question == "Was versprach Trump der Ukraine? Und was sagte Selenskyj dazu?"
+    # … but the model is asked the follow-up alone: given both questions, it answered both
+    answer_prompt = llm.calls[1][-1]["content"]
+    assert "Und was sagte Selenskyj dazu?" in answer_prompt and "Was versprach Trump" not in answer_prompt
 
 
 @pytest.mark.parametrize("question,follow_up", [
