@@ -481,6 +481,8 @@ def _actor(tokens: list[str], run: tuple[int, int], evidence: str) -> bool:
         return False
     if before in {"of", "des"} or re.search(r"['’]s?$", head):
         return False  # an owner ("of Topeka", "Kublai's reign") does not act
+    if before in {"laut", "gemäß"} or (before == "to" and a0 >= 2 and tokens[a0 - 2].lower() == "according"):
+        return False  # a source ("Kiew sei laut Selenskyj bereit", "according to Reuters") reports, it does not act
     if any(_Words(w).has(head) for _, _, w in bound_places(evidence)):
         return False
     if _language_of(" ".join(tokens)) == "de":

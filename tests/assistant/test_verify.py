@@ -122,6 +122,12 @@ ROLES = [
 ]
 
 
+def test_a_source_that_reports_does_not_act():
+    evidence = "Der ukrainische Präsident Wolodymyr Zelenskyy sagte am Montag, dass Kiew bereit sei, Wahlen abzuhalten."
+    assert role_swap("Kiew ist laut Selenskyj bereit, Wahlen abzuhalten.", evidence) is None
+    assert role_swap("Kyiv is ready to hold elections according to Zelenskyy.", evidence) is None
+
+
 @pytest.mark.parametrize("claim,evidence,swap", ROLES)
 def test_roles(claim, evidence, swap):
     assert bool(role_swap(claim, evidence) or name_swap(claim, evidence)) == swap
