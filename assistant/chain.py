@@ -80,7 +80,7 @@ class AnswerChain:
             raw, evidence = reply.answer, reply.evidence
         untrimmed = {h.chunk.id: h.text for h in context.retrieved.hits}
         checked = check_answer(
-            raw, context.passages, lang, self.verifier, question=condensed.question,
+            raw, context.passages, lang, self.verifier, question=condensed.search_text,
             evidence_passages=sorted({e.passage for e in evidence}),
             whole=[untrimmed.get(p.chunk.id, "") for p in context.passages],
         )

@@ -48,7 +48,7 @@ class Generator:
 
     def stream(self, context: Context, *, nudge: bool = False) -> Iterator[str]:
         query = context.retrieved.condensed.query
-        question = context.retrieved.condensed.question + (LANGUAGE_NUDGE[query.language] if nudge else "")
+        question = context.retrieved.condensed.search_text + (LANGUAGE_NUDGE[query.language] if nudge else "")
         model = self.model
         if self.evidence_first:
             model = model.bind(json_schema=reply_schema(s.id for s in context.sentences))

@@ -133,14 +133,6 @@ class Condensed:
     search_text: str
     seconds: float = 0.0  # time spent rewriting (0 for a first question)
     note: str | None = None  # why the rewrite fell back, if it did
-    #: the question the model answers when it is not ``search_text``: a follow-up that could not be
-    #: rewritten is searched together with the question before it, but answered as it was asked
-    asked: str = ""
-
-    @property
-    def question(self) -> str:
-        """What the model is asked, and what its answer is checked against."""
-        return self.asked or self.search_text
 
 
 @dataclass(frozen=True)
