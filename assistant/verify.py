@@ -708,6 +708,67 @@ _PLACE_GROUPS = {
 }
 
 
+#: words that say which way a quantity goes: whole words, and stems of words written in lower case
+#: (German inflects, "geringere", "höheren"; a capitalised "Greater London" or "Mehrheit" is not one)
+_UP_WORDS = frozenset("more rise rises rising rose risen grow grows growing grew mehr anstieg zunahme".split())
+_DOWN_WORDS = frozenset("less fewer fall falls falling fell drop drops dropped weniger rückgang abnahme".split())
+_UP_STEMS = ("higher", "greater", "larger", "bigger", "increas", "höher", "größer", "grösser", "steigend", "gestiegen",
+             "erhöht", "zunehmend", "wachsend")
+_DOWN_STEMS = ("lower", "smaller", "reduc", "decreas", "declin", "shrink", "niedriger", "geringer", "kleiner", "sinkend",
+               "gesunken", "verringer", "reduzier", "abnehmend", "schrumpf")
+
+
+def _direction(word: str) -> int:
+    w = word.lower()
+    if w in _UP_WORDS:
+        return 1
+    if w in _DOWN_WORDS:
+        return -1
+    if word[:1].islower():
+        if w.startswith(_UP_STEMS):
+            return 1
+        if w.startswith(_DOWN_STEMS):
+            return -1
+    return 0
+
+
+def directed(text: str) -> list[tuple[int, str]]:
+    """(direction, what it is said of) for each direction word of ``text`` followed by a content word:
+    "a higher consumption demand" -> (1, "consumption demand"), "geringere Konsumnachfrage" -> (-1,
+    "Konsumnachfrage"). "more than" and the like, which compare a figure, are left to the figure rules."""
+    words = WORD.findall(text)
+    out = []
+    for i, w in enumerate(words):
+        d = _direction(w)
+        if not d:
+            continue
+        target = []
+        for nxt in words[i + 1 : i + 4]:
+            if nxt.lower() in STOPWORDS or _direction(nxt) or nxt.isdigit():
+                break
+            target.append(nxt)
+            if nxt[:1].isupper() and _language_of(text) == "de":
+                break  # a German noun ends the phrase: "geringere Konsumnachfrage"
+        if target:
+            out.append((d, " ".join(target)))
+    return out
+
+
+def direction_mismatch(claim: str, evidence: str, similar) -> str | None:
+    """Why the evidence says the opposite way of the same thing ("a higher consumption demand" against
+    "eine geringere Konsumnachfrage"), else None. ``similar(a, b)`` is a cosine that reads across
+    languages; the thing must be the same (≥ 0.62) and nearer to the opposite than to any same-way one."""
+    claimed, given = directed(claim), directed(evidence)
+    if not claimed or not given:
+        return None
+    for d, target in claimed:
+        scored = sorted(((similar(target, t), e, t) for e, t in given), reverse=True)
+        best_sim, best_dir, best_target = scored[0]
+        if best_sim >= 0.62 and best_dir == -d:
+            return f"the evidence says the opposite of '{target}' ('{best_target}' goes the other way)"
+    return None
+
+
 def bound_places(text: str) -> list[tuple[int, str, str]]:
     """(token position, preposition group, name) for a name right after a place preposition (English:
     after "the" too). German nouns after an article are not places ("in der Nacht")."""
@@ -834,6 +895,14 @@ class Verifier:
             return False
         vectors = use.embed([*names, *candidates], "passage")
         return bool((vectors[: len(names)] @ vectors[len(names):].T).max() >= self.TRANSLATION_SIMILARITY)
+
+    def _phrase_similarity(self, a: str, b: str) -> float:
+        """How much two short phrases mean the same thing, across languages (USE); without USE, only
+        the same words count."""
+        if self.translator is None:
+            return 1.0 if fold(a) == fold(b) else 0.0
+        va, vb = self.translator.embed([a, b], "passage")
+        return float(va @ vb)
 
     def _sentences(self, text: str) -> tuple[list[tuple[int, int]], np.ndarray]:
         hit = self._cache.get(text)
@@ -1020,6 +1089,12 @@ class Verifier:
             if why:
                 verdict = "contradicted"
                 reasons.append(why)
+        # a quantity going the other way, across languages: "a higher consumption demand" against "eine
+        # geringere Konsumnachfrage" (embeddings put such antonyms close together)
+        why = direction_mismatch(text, evidence_text, self._phrase_similarity)
+        if why:
+            verdict = "contradicted"
+            reasons.append(why)
         # a year in another relation: "ran out of money in 1279" against "geriet nach 1279 in …"; a
         # weekday or year that dates another event: "nachdem er sich am Freitag mit Putin getroffen hatte"
         why = year_relation_mismatch(text, evidence_text) or time_of_another_event(text, best.text)

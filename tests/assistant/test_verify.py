@@ -16,6 +16,8 @@ from assistant.verify import (
     _required_names,
     counted,
     coverage,
+    directed,
+    direction_mismatch,
     figure_mismatch,
     name_swap,
     negations,
@@ -485,3 +487,36 @@ def test_a_figure_the_passage_gives_as_a_roman_numeral(verifier):
     assert not any("figure" in r for r in check.reasons), check
     wrong = verifier.check("English Heritage listed the Grainger Market as Grade 2 in 1954.", [src], [1], language="en")
     assert not wrong.supported, wrong
+
+
+def test_directions_and_what_they_are_said_of():
+    assert directed("Savings offset a higher consumption demand.") == [(1, "consumption demand")]
+    assert directed("falls diese mit steigender Ungleichheit wachsen, eine geringere Konsumnachfrage ausgleichen") == [
+        (1, "Ungleichheit"), (-1, "Konsumnachfrage")]
+    # a compared figure is the figure rules' ("more than 20"); a name or noun is no direction
+    assert directed("More than 20 people came, fewer than last year.") == []
+    assert directed("Die Mehrheit der Greater London Authority") == []
+
+
+def test_a_quantity_said_to_go_the_other_way():
+    def prices(a, b):
+        return 0.9 if {a, b} == {"prices", "Preise"} else 0.2
+
+    # each direction is held against the thing it is said of: the prices went up, the wages down
+    assert direction_mismatch("higher prices", "niedrigere Löhne und höhere Preise", prices) is None
+    assert direction_mismatch("lower prices", "niedrigere Löhne und höhere Preise", prices)
+    assert direction_mismatch("a lower demand", "eine höhere Nachfrage", lambda a, b: 0.9)
+    assert direction_mismatch("a lower demand", "eine höhere Inflation", lambda a, b: 0.3) is None
+    assert direction_mismatch("a lower demand", "eine geringere Nachfrage", lambda a, b: 0.9) is None
+
+
+@pytest.mark.models
+def test_the_opposite_direction_across_languages(verifier):
+    src = Source("Gemäß einer Review aus dem Jahr 1955 nahm man an, dass Ersparnisse der Wohlhabenden, falls diese mit "
+                 "steigender Ungleichheit wachsen, eine geringere Konsumnachfrage ausgleichen.")
+    wrong = verifier.check("Savings by the wealthy were thought to offset a higher consumption demand.", [src], [1],
+                           language="en")
+    assert wrong.verdict == "contradicted" and any("other way" in r for r in wrong.reasons), wrong
+    right = verifier.check("Savings by the wealthy were thought to offset a lower consumer demand.", [src], [1],
+                           language="en")
+    assert not any("other way" in r for r in right.reasons), right
