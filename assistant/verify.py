@@ -16,6 +16,8 @@ that were each measured on the checker set (``evals/sets/checker.jsonl``):
 4. **Polarity.** Negations and negative predicates (nicht, kein, nie, ohne, "schloss … aus",
    not, never, without, "ruled out", refused …) are counted in claim and evidence; a different
    parity means the claim says the opposite: contradicted.
+   **Direction**: a quantity the evidence says goes the other way ("a higher consumption demand"
+   against "eine geringere Konsumnachfrage", the phrases matched by USE): contradicted.
    **Modality**: evidence that only says a thing may be so ("könnte", "vielleicht", "schloss … nicht
    aus", could, might, "did not rule out") does not support the claim that it is so: not found.
 5. **Similarity floor.** Evidence less similar than ``min_similarity`` does not state the claim.
