@@ -929,6 +929,8 @@ class Verifier:
             return ClaimCheck(text, "not_found", reasons=("no passage to check against",))
         if not _content(text) and not numbers_outside_dates(text) and not date_mentions(text):
             return ClaimCheck(text, "not_found", reasons=("the sentence states nothing to check",))
+        if unfinished(text):
+            return ClaimCheck(text, "not_found", reasons=("the sentence breaks off (…)",))
 
         fragment = bool(question) and len(WORD.findall(text)) <= FRAGMENT_WORDS
         q = self.embedder.embed([f"{question} {text}" if fragment else text], "query")[0]
@@ -1279,19 +1281,31 @@ _WEEKDAY = re.compile(r"(montag|dienstag|mittwoch|donnerstag|freitag|samstag|son
 _WEEKDAY_EN = {v: k for k, v in WEEKDAYS.items()} | {"sonnabend": "saturday"}
 
 
+def unfinished(text: str) -> bool:
+    """Whether a sentence breaks off: it ends in an ellipsis ("The Main Quadrangles were designed by
+    the University of …"), as when the model copies a passage that was cut. What it would have said
+    is not there to check."""
+    return bool(re.search(r"(…|\.\.\.)\s*[.!?]?\s*$", text))
+
+
 def weekdays(text: str) -> set[str]:
     """The weekdays a text names (also inside 'Dienstagabend'), in English."""
     return {_WEEKDAY_EN.get(w.lower(), w.lower()) for w in _WEEKDAY.findall(text)}
 
 
 class PromptJudge:
-    """P(yes) from the answer model's next-token probabilities for a yes/no prompt file whose
-    demonstrations sit in the cached prefix, so a question costs only its own tokens. Back ends
-    without token probabilities give None."""
+    """P(yes) from the answer model's next-token probabilities for one of the judge prompt's questions
+    (``prompts/judge.en.txt``, a ``[user.<question>]`` section). The instructions and demonstrations
+    sit in the cached prefix, shared by both questions, and each question's template starts with the
+    passage, so asking the second question about the passage the first one read costs only its own
+    few tokens. Back ends without token probabilities give None."""
+
+    question: str = ""
 
     def __init__(self, model, prompt: Prompt):
         self.model = model
         self.prompt = prompt
+        self.template = prompt.users[self.question]
         head = [{"role": "system", "content": prompt.system}]
         for user, assistant in prompt.examples:
             head += [{"role": "user", "content": user}, {"role": "assistant", "content": assistant}]
@@ -1301,28 +1315,38 @@ class PromptJudge:
         ask = getattr(self.model, "yes_probability", None)
         if ask is None:
             return None
-        return ask([*self.head, {"role": "user", "content": self.prompt.user.format(**fields)}])
+        return ask([*self.head, {"role": "user", "content": self.template.format(**fields)}])
 
 
 class ModelJudge(PromptJudge):
-    """An ``Entailment``: "does the passage state the claim?" (``prompts/verify.en.txt``)."""
+    """An ``Entailment``: "does the passage state the claim?" (``[user.support]``)."""
+
+    question = "support"
 
     def __call__(self, evidence: str, claim: str) -> float | None:
-        return self.probability(evidence=evidence, claim=claim)
+        return self.probability(evidence=clip_evidence(evidence), claim=claim)
 
 
 class AnswerJudge(PromptJudge):
     """The abstention decision after the support check: "does this answer, with the passage sentences
-    it rests on, give what the question asks?" (``prompts/answers.en.txt``). A true sentence about
-    a near-topic passage (another city, another event, a related figure) is supported but no answer."""
+    it rests on, give what the question asks?" (``[user.answers]``). A true sentence about a
+    near-topic passage (another city, another event, a related figure) is supported but no answer."""
 
-    #: evidence beyond this many characters is cut, to bound the judge's new tokens
-    MAX_EVIDENCE_CHARS = 700
+    question = "answers"
 
     def __call__(self, question: str, evidence: str, answer: str) -> float | None:
-        if len(evidence) > self.MAX_EVIDENCE_CHARS:
-            evidence = evidence[: self.MAX_EVIDENCE_CHARS].rsplit(" ", 1)[0] + " …"
-        return self.probability(question=question, evidence=evidence, answer=answer)
+        return self.probability(question=question, evidence=clip_evidence(evidence), answer=answer)
+
+
+#: evidence beyond this many characters is cut, to bound a judge's new tokens
+MAX_JUDGE_EVIDENCE_CHARS = 700
+
+
+def clip_evidence(evidence: str) -> str:
+    """The evidence as both judges see it: the same text, so the second reuses the first's state."""
+    if len(evidence) > MAX_JUDGE_EVIDENCE_CHARS:
+        evidence = evidence[:MAX_JUDGE_EVIDENCE_CHARS].rsplit(" ", 1)[0] + " …"
+    return evidence
 
 
 _SEVERITY = {"supported": 0, "not_found": 1, "contradicted": 2}

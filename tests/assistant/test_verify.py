@@ -29,6 +29,7 @@ from assistant.verify import (
     role_swap,
     roman_numerals,
     time_of_another_event,
+    unfinished,
     weekdays,
     year_relation_mismatch,
 )
@@ -235,6 +236,16 @@ def test_a_time_that_dates_another_event(claim, evidence, mismatch):
     assert bool(time_of_another_event(claim, evidence)) == mismatch
 
 
+@pytest.mark.parametrize("text,broken", [
+    ("The Main Quadrangles were designed by the University of …", True),
+    ("Sie wurden von Cobb entworfen... .", True),
+    ("Er nannte „eine starke ukrainische Armee … Waffen, Ausbildung“ als Garantie.", False),
+    ("Er sagte ... und ging.", False),
+])
+def test_a_sentence_that_breaks_off(text, broken):
+    assert unfinished(text) is broken
+
+
 def test_coverage():
     passage = "Die deutsche Polizei bestätigte Berichte, wonach Unbekannte eine Handgranate auf eine Unterkunft geworfen haben."
     assert coverage("Die Polizei bestätigte, dass Unbekannte eine Handgranate geworfen haben.", passage) == 1.0
@@ -270,6 +281,8 @@ class TestWithE5:
         ("Trump wird US-Truppen als Teil einer Sicherheitsgarantie in die Ukraine entsenden.", "de", "not_found"),
         ("Trump said US troops could be part of a possible security guarantee for Ukraine.", "en", "supported"),
         ("Trump schloss gemeinsam mit Scholz die Entsendung von US-Truppen nicht aus.", "de", "not_found"),
+        # a sentence that breaks off where a cut passage did (seen on XQuAD: "designed by the University of …")
+        ("Trump did not rule out sending US troops to …", "en", "not_found"),
     ])
     def test_verdicts(self, verifier, claim, language, verdict):
         check = verifier.check(claim, [Source(TROOPS, "Trump verspricht Schutz", "2025-08-18")], [1], language=language)
