@@ -49,9 +49,11 @@ class AnswerChain:
         self.generate = Generator(answer_model, self.answer_prompts, evidence_first=self.evidence_first)
         # a model measured to judge no better than chance is not asked (assistant/models.py)
         judging = a.verify_with_model and may_judge(getattr(llm, "model_path", None))
-        judge_prompt = load_prompt("judge", "en", prompts_dir=a.prompts_dir) if judging else None
-        judge = ModelJudge(llm, judge_prompt) if judge_prompt else None
-        answer_judge = AnswerJudge(llm, judge_prompt) if judge_prompt and a.check_answers_question else None
+        judge = ModelJudge(llm, load_prompt("verify", "en", prompts_dir=a.prompts_dir)) if judging else None
+        answer_judge = (
+            AnswerJudge(llm, load_prompt("answers", "en", prompts_dir=a.prompts_dir))
+            if judging and a.check_answers_question else None
+        )
         self.verifier = Verifier(
             store.embedder, min_similarity=a.min_support_similarity, entailment=judge, min_entailment=a.min_entailment,
             answer_judge=answer_judge, min_answer=a.min_answers_question,
@@ -88,7 +90,7 @@ class AnswerChain:
     def warm_up(self) -> None:
         """Evaluate each language's fixed prompt prefix (system text and demonstrations) and the
         judge's once, so that they sit in the model's prompt state before the first question instead
-        of costing it seconds (the judge's instructions and demonstrations are about 1,900 tokens)."""
+        of costing it seconds (the judge's demonstrations are about 1,000 tokens)."""
         for lang in LANGUAGES:
             messages = self.generate.messages(lang, context="…", question="…")
             for _ in self.llm.stream(messages, max_tokens=1, temperature=0.0):

@@ -324,8 +324,9 @@ def check_answer(
                         f"the cited passage does not state the sentence, [{alt.evidence[0].source}] does"
                     )
                     check, valid = alt, [alt.evidence[0].source]
-        if not check.evidence:  # "Ja.", "Yes, he did." — nothing to check, nothing to show
-            notes.append(f"dropped a sentence that states nothing to check: {body[:60]!r}")
+        if not check.evidence:  # "Ja.", "Yes, he did.", a sentence that breaks off — nothing to check or show
+            why = check.reasons[0] if check.reasons else "the sentence states nothing to check"
+            notes.append(f"dropped a sentence with nothing to check ({why}): {body[:60]!r}")
             continue
         if check.verdict == "contradicted" and not (is_yes_no(question) and _same_matter(body, check, verifier)):
             notes.append(

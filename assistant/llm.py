@@ -207,10 +207,9 @@ class _TokenJudge:
         self._heads: dict[tuple, list] = {}
 
     def _head(self, fixed: list[Message]) -> list:
-        """[tokens, saved state or None] of the prompt's fixed part (all but the last message). The
-        product's two judge questions share one fixed part (prompts/judge.en.txt); a few are kept, so
-        that a caller switching between prompts restores a state instead of evaluating a long prefix
-        again."""
+        """[tokens, saved state or None] of the prompt's fixed part (all but the last message). A few
+        fixed parts are kept (the support judge's and the answers-the-question judge's), so that
+        switching between them restores a state instead of evaluating a thousand tokens again."""
         key = tuple((m["role"], m["content"]) for m in fixed)
         head = self._heads.get(key)
         if head is None:
@@ -230,7 +229,7 @@ class _TokenJudge:
         entry = self._head(messages[:-1])
         head = entry[0]
         if head and shared < len(head) and tokens[: len(head)] == head:
-            # An answer (or another judge prompt) was evaluated in between and the context holds its
+            # An answer (or the other judge) was evaluated in between and the context holds its
             # prompt: restore this judge's evaluated prefix (system text and demonstrations) instead
             # of evaluating it again.
             if entry[1] is None:

@@ -1,9 +1,7 @@
 """Prompts live in files: ``<purpose>.<variant>.<lang>.txt`` or ``<purpose>.<lang>.txt``, installed with
 the package as ``assistant.prompt_files`` (the top-level ``prompts/`` folder of the checkout), or read
 from ``answering.prompts_dir`` when that is set. Each file has a ``[system]`` section, optional
-``[example.user]``/``[example.assistant]`` demonstration pairs, and a ``[user]`` section, or several named
-ones (``[user.support]``, ``[user.answers]``) when one head of instructions and demonstrations serves
-several questions, so that their evaluated prefix is shared in the model's prompt state. Variables are
+``[example.user]``/``[example.assistant]`` demonstration pairs, and a ``[user]`` section. Variables are
 ``{name}``; they are checked when a prompt is loaded, and every prompt carries an id (a hash of its
 file) that answers and evaluation runs record.
 """
@@ -13,8 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 import string
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from importlib.resources import files
 from importlib.resources.abc import Traversable
@@ -22,10 +19,8 @@ from pathlib import Path
 
 from .errors import ConfigError
 
-REQUIRED: dict[str, set[str]] = {"answer": {"context", "question"}, "condense": {"history", "question"}}
-#: purposes whose file has named user sections, and each section's variables
-REQUIRED_NAMED: dict[str, dict[str, set[str]]] = {
-    "judge": {"support": {"evidence", "claim"}, "answers": {"question", "evidence", "answer"}},
+REQUIRED = {"answer": {"context", "question"}, "condense": {"history", "question"}, "verify": {"evidence", "claim"},
+    "answers": {"question", "evidence", "answer"},
 }
 PACKAGE = "assistant.prompt_files"
 
@@ -37,7 +32,6 @@ class Prompt:
     user: str
     id: str  # "<file stem>@<sha256[:10]>"
     examples: tuple[tuple[str, str], ...] = ()  # (user, assistant) demonstration turns
-    users: Mapping[str, str] = field(default_factory=dict)  # named user templates ([user.<name>] sections)
 
 
 def _variables(template: str) -> set[str]:
@@ -55,43 +49,25 @@ def _placeholders(literal: str) -> set[str]:
 
 def parse_prompt(text: str, *, name: str, purpose: str, where: str) -> Prompt:
     """A prompt from a file's text; ConfigError naming ``where`` when it is malformed."""
-    sections = re.split(r"^\[(system|user(?:\.\w+)?|example\.user|example\.assistant)\]\s*$", text, flags=re.MULTILINE)
-    names, bodies = sections[1::2], [b.strip() for b in sections[2::2]]
-    named = purpose in REQUIRED_NAMED
-    first_user = next((i for i, n in enumerate(names) if n.startswith("user")), len(names))
-    users = dict(zip(names[first_user:], bodies[first_user:]))
-    if named:
-        shape_ok = all(n.startswith("user.") for n in names[first_user:]) and len(users) == len(names) - first_user
-        expected = f"[user.{'], [user.'.join(REQUIRED_NAMED[purpose])}] sections"
-    else:
-        shape_ok = names[first_user:] == ["user"]
-        expected = "one [user] section"
-    if sections[0].strip() or not names or names[0] != "system" or not shape_ok:
-        raise ConfigError(f"{where}: a prompt file needs a [system] section first and {expected} last")
-    system = bodies[0]
-    ex_names, ex_bodies = names[1:first_user], bodies[1:first_user]
+    sections = re.split(r"^\[(system|user|example\.user|example\.assistant)\]\s*$", text, flags=re.MULTILINE)
+    names = sections[1::2]
+    if sections[0].strip() or not names or names[0] != "system" or names[-1] != "user" or names.count("user") != 1:
+        raise ConfigError(f"{where}: a prompt file needs a [system] section first and one [user] section last")
+    bodies = [b.strip() for b in sections[2::2]]
+    system, user = bodies[0], bodies[-1]
+    ex_names, ex_bodies = names[1:-1], bodies[1:-1]
     if ex_names != ["example.user", "example.assistant"] * (len(ex_names) // 2):
         raise ConfigError(f"{where}: examples must come as [example.user] then [example.assistant] pairs")
     if any(_placeholders(ex) for ex in ex_bodies):
         raise ConfigError(f"{where}: example sections must not have variables")
     if _placeholders(system):
         raise ConfigError(f"{where}: the [system] section must not have variables, found {sorted(_placeholders(system))}")
-    templates = {n.removeprefix("user."): t for n, t in users.items()}
-    required = REQUIRED_NAMED[purpose] if named else {"user": REQUIRED.get(purpose, set())}
-    if set(templates) != set(required):
-        raise ConfigError(f"{where}: needs {expected}; the file has: {', '.join(f'[{n}]' for n in users)}")
-    for section, template in templates.items():
-        found = _variables(template)
-        if found != required[section]:
-            label = "" if section == "user" else f" of [user.{section}]"
-            raise ConfigError(
-                f"{where}: required variables{label}: {', '.join(sorted(required[section]))}; the file has: "
-                f"{', '.join(sorted(found)) or 'none'}"
-            )
-    return Prompt(
-        name=name, system=system, user="" if named else templates["user"], id=f"{name}@{_digest(text)}",
-        examples=tuple(zip(ex_bodies[0::2], ex_bodies[1::2])), users=templates if named else {},
-    )
+    found, required = _variables(user), REQUIRED.get(purpose, set())
+    if found != required:
+        raise ConfigError(
+            f"{where}: required variables: {', '.join(sorted(required))}; the file has: {', '.join(sorted(found)) or 'none'}"
+        )
+    return Prompt(name=name, system=system, user=user, id=f"{name}@{_digest(text)}", examples=tuple(zip(ex_bodies[0::2], ex_bodies[1::2])))
 
 
 def _digest(text: str) -> str:

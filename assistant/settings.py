@@ -66,22 +66,21 @@ class Answering(Section):
     verify_with_model: bool = Field(
         default=True,
         description="Also ask the answer model whether the evidence states each claim (P(yes) from its token "
-        "probabilities, prompts/judge.en.txt [user.support]; about 0.5-1.3 s a sentence with the llamacpp back end, skipped "
+        "probabilities, prompts/verify.en.txt; about 0.2-0.5 s a sentence with the llamacpp back end, skipped "
         "by back ends without token probabilities). Catches swapped roles and figures the rules cannot. Not "
         "asked of the bundled 0.5B model, whose judgements were measured no better than chance "
         "(assistant/models.py): with it the rules decide alone.",
     )
     min_entailment: float = Field(
-        default=0.4, ge=0.0, le=1.0,
+        default=0.3, ge=0.0, le=1.0,
         description="A claim the rules accept is still refused when the model's P(yes) is below this. "
-        "Swept on the checker set (evals/sets/checker.jsonl) with prompts/judge.en.txt's 24 demonstrations "
-        "of both questions: 0.4 gives false-accept 0.056 / false-reject 0.069, 0.5 gives 0.042 / 0.111.",
+        "Swept on the checker set (evals/sets/checker.jsonl) with prompts/verify.en.txt's 13 demonstrations: "
+        "0.3 gives false-accept 0.056 / false-reject 0.083, 0.5 gives 0.028 / 0.153.",
     )
     check_answers_question: bool = Field(
         default=True,
         description="After the support check, ask the answer model whether the supported sentences give what "
-        "the question asks (prompts/judge.en.txt [user.answers], P(yes) from its token probabilities; it reuses "
-        "the support question's evaluated passage, so it costs about 0.3-0.6 s); refuse "
+        "the question asks (prompts/answers.en.txt, P(yes) from its token probabilities, about 1-3 s); refuse "
         "when they do not. The explicit abstention decision for near-topic questions. Needs verify_with_model "
         "and a back end with token probabilities; not made with the bundled 0.5B model (see verify_with_model).",
     )

@@ -1294,18 +1294,13 @@ def weekdays(text: str) -> set[str]:
 
 
 class PromptJudge:
-    """P(yes) from the answer model's next-token probabilities for one of the judge prompt's questions
-    (``prompts/judge.en.txt``, a ``[user.<question>]`` section). The instructions and demonstrations
-    sit in the cached prefix, shared by both questions, and each question's template starts with the
-    passage, so asking the second question about the passage the first one read costs only its own
-    few tokens. Back ends without token probabilities give None."""
-
-    question: str = ""
+    """P(yes) from the answer model's next-token probabilities for a yes/no prompt file whose
+    demonstrations sit in the cached prefix, so a question costs only its own tokens. Back ends
+    without token probabilities give None."""
 
     def __init__(self, model, prompt: Prompt):
         self.model = model
         self.prompt = prompt
-        self.template = prompt.users[self.question]
         head = [{"role": "system", "content": prompt.system}]
         for user, assistant in prompt.examples:
             head += [{"role": "user", "content": user}, {"role": "assistant", "content": assistant}]
@@ -1315,38 +1310,28 @@ class PromptJudge:
         ask = getattr(self.model, "yes_probability", None)
         if ask is None:
             return None
-        return ask([*self.head, {"role": "user", "content": self.template.format(**fields)}])
+        return ask([*self.head, {"role": "user", "content": self.prompt.user.format(**fields)}])
 
 
 class ModelJudge(PromptJudge):
-    """An ``Entailment``: "does the passage state the claim?" (``[user.support]``)."""
-
-    question = "support"
+    """An ``Entailment``: "does the passage state the claim?" (``prompts/verify.en.txt``)."""
 
     def __call__(self, evidence: str, claim: str) -> float | None:
-        return self.probability(evidence=clip_evidence(evidence), claim=claim)
+        return self.probability(evidence=evidence, claim=claim)
 
 
 class AnswerJudge(PromptJudge):
     """The abstention decision after the support check: "does this answer, with the passage sentences
-    it rests on, give what the question asks?" (``[user.answers]``). A true sentence about a
-    near-topic passage (another city, another event, a related figure) is supported but no answer."""
+    it rests on, give what the question asks?" (``prompts/answers.en.txt``). A true sentence about
+    a near-topic passage (another city, another event, a related figure) is supported but no answer."""
 
-    question = "answers"
+    #: evidence beyond this many characters is cut, to bound the judge's new tokens
+    MAX_EVIDENCE_CHARS = 700
 
     def __call__(self, question: str, evidence: str, answer: str) -> float | None:
-        return self.probability(question=question, evidence=clip_evidence(evidence), answer=answer)
-
-
-#: evidence beyond this many characters is cut, to bound a judge's new tokens
-MAX_JUDGE_EVIDENCE_CHARS = 700
-
-
-def clip_evidence(evidence: str) -> str:
-    """The evidence as both judges see it: the same text, so the second reuses the first's state."""
-    if len(evidence) > MAX_JUDGE_EVIDENCE_CHARS:
-        evidence = evidence[:MAX_JUDGE_EVIDENCE_CHARS].rsplit(" ", 1)[0] + " …"
-    return evidence
+        if len(evidence) > self.MAX_EVIDENCE_CHARS:
+            evidence = evidence[: self.MAX_EVIDENCE_CHARS].rsplit(" ", 1)[0] + " …"
+        return self.probability(question=question, evidence=evidence, answer=answer)
 
 
 _SEVERITY = {"supported": 0, "not_found": 1, "contradicted": 2}

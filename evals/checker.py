@@ -142,7 +142,7 @@ def verifier_from(settings: Settings, *, min_similarity: float | None = None, en
         from assistant.prompts import load_prompt
         from assistant.verify import ModelJudge
 
-        entail = ModelJudge(make_chat_model(settings.with_overrides(**{"llm.model": entailment_model})), load_prompt("judge", "en", prompts_dir=settings.answering.prompts_dir))
+        entail = ModelJudge(make_chat_model(settings.with_overrides(**{"llm.model": entailment_model})), load_prompt("verify", "en", prompts_dir=settings.answering.prompts_dir))
     return Verifier(embedder, min_similarity=min_similarity or settings.answering.min_support_similarity, entailment=entail,
                     min_entailment=settings.answering.min_entailment if min_entailment is None else min_entailment)
 

@@ -200,6 +200,12 @@ def test_bare_yes_with_a_marker_is_not_an_answer(check_answer):
     assert any("states nothing" in n for n in c.notes)
 
 
+def test_a_sentence_that_breaks_off_is_dropped_and_the_true_one_kept(check_answer):
+    c = check_answer("Trump did not rule out sending US troops to Ukraine [1]. He said the troops would go to … [1].", hits(P_TROOPS), "en")
+    assert [s.text for s in c.sentences] == ["Trump did not rule out sending US troops to Ukraine."], c.sentences
+    assert "…" not in c.text and any("breaks off" in n for n in c.notes), c.notes
+
+
 class RecordingAnswerJudge:
     """Stands in for the answer model's answers-the-question judge; records what it was asked."""
 

@@ -129,32 +129,6 @@ def test_two_judges_keep_their_own_saved_prefix(small_llm):
     assert abs(first_a - first_b) > 1e-6, (first_a, first_b)
 
 
-def test_the_answers_question_reuses_the_passage_the_support_question_read(small_gguf, small_llm):
-    """Both judge questions share one head and start with the passage, so the second question about
-    the passage the first one read evaluates only its own tokens (question, answer, the ask), and
-    gives what a fresh model computes for the whole prompt, up to llama.cpp's batch-split noise."""
-    from assistant.llm import LlamaCppChat
-    from assistant.prompts import load_prompt
-    from assistant.verify import AnswerJudge, ModelJudge
-
-    prompt = load_prompt("judge", "en")
-    evidence = ("Bei dem Treffen im Weißen Haus am Montag waren neben Selenskyj auch der finnische Präsident "
-                "Alexander Stubb, NATO-Generalsekretär Mark Rutte und EU-Kommissionspräsidentin Ursula von der "
-                "Leyen dabei. Trump schloss die Entsendung von US-Truppen nicht aus.")
-    question, answer = "Who is the Finnish president?", "Alexander Stubb is the Finnish president."
-    ModelJudge(small_llm, prompt)(evidence, answer)
-    small_llm._evals = []  # LlamaCppChat records each llama.cpp eval while this is a list
-    try:
-        reused = AnswerJudge(small_llm, prompt)(question, evidence, answer)
-        evaluated = sum(n for n, _ in small_llm._evals)
-    finally:
-        small_llm._evals = None
-    passage_tokens = len(small_llm._llm.tokenize(evidence.encode(), add_bos=False))
-    assert 0 < evaluated < passage_tokens, (evaluated, passage_tokens)
-    fresh = AnswerJudge(LlamaCppChat(small_gguf, n_ctx=4096), prompt)(question, evidence, answer)
-    assert abs(reused - fresh) < 0.03, (reused, fresh)
-
-
 def test_loading_leaves_llama_cpp_defaults_as_they_were(small_gguf):
     """``load_llama`` adjusts llama.cpp's default model parameters only while it loads (on AMX CPUs it
     turns off the extra weight buffers whose AMX matrix multiply crashes); the model then evaluates."""
