@@ -1111,9 +1111,15 @@ class Verifier:
             if share < self.min_coverage:
                 verdict = _worse(verdict, "not_found")
                 reasons.append(f"most of its words are not in the passage ({share:.0%} are)")
-        # polarity against the best sentence
+        # polarity against the best sentence; when the best is a clause, its whole sentence must disagree
+        # too: "Auf die Frage, ob die Treffen am Montag das" is cut before the quotation whose end
+        # answers it ("…, sagte Trump, das sei nicht der Fall")
         claim_neg, evidence_neg = negations_against(text, best.text), negations_against(best.text, text)
-        if claim_neg % 2 != evidence_neg % 2 and best.similarity >= self.min_similarity - 0.05:
+        sentence = _sentence_of(best, per_source[best.source])
+        disagree = claim_neg % 2 != evidence_neg % 2 and (
+            sentence is None or claim_neg % 2 != negations_against(sentence.text, text) % 2
+        )
+        if disagree and best.similarity >= self.min_similarity - 0.05:
             verdict = "contradicted"
             reasons.append("the claim negates what the evidence says" if claim_neg % 2 else "the evidence negates the claim")
         # modality against the best sentence: "schloss … nicht aus" does not state "would send troops"
@@ -1279,6 +1285,14 @@ def _adjacent(text: str, a: Evidence, b: Evidence) -> bool:
 _WEEKDAY = re.compile(r"(montag|dienstag|mittwoch|donnerstag|freitag|samstag|sonntag|sonnabend"
                       r"|monday|tuesday|wednesday|thursday|friday|saturday|sunday)", re.IGNORECASE)
 _WEEKDAY_EN = {v: k for k, v in WEEKDAYS.items()} | {"sonnabend": "saturday"}
+
+
+def _sentence_of(clause: Evidence, candidates: Sequence[Evidence]) -> Evidence | None:
+    """The whole sentence a clause was cut from (``candidate_spans`` gives both), or None when
+    ``clause`` is a whole sentence."""
+    around = [e for e in candidates if e.in_title == clause.in_title and e.start <= clause.start
+              and clause.end <= e.end and (e.end - e.start) > (clause.end - clause.start)]
+    return max(around, key=lambda e: e.end - e.start) if around else None
 
 
 def unfinished(text: str) -> bool:

@@ -290,6 +290,18 @@ class TestWithE5:
         if verdict == "supported":
             assert check.evidence and all(TROOPS[e.start : e.end] == e.text for e in check.evidence)
 
+    def test_a_clause_is_not_cut_from_the_negation_of_its_sentence(self, verifier):
+        """The clause before a quotation ("Auf die Frage, ob die Treffen am Montag das") was the best
+        match, and its sentence's "das sei nicht der Fall" was not counted: a right answer (seen in a
+        conversation run) was dropped as contradicted. A claim its whole sentence denies still is."""
+        src = Source("Auf die Frage, ob die Treffen am Montag das “Ende des Weges” für die Unterstützung der USA "
+                     "für die Ukraine darstellen, sagte Trump, das sei nicht der Fall.", "", "2025-08-18")
+        ok = verifier.check("Trump said that Monday's meetings were not the end of the road.", [src], [1], language="en")
+        assert ok.verdict != "contradicted", ok
+        denied = verifier.check("Trump said that Monday's meetings were the end of the road for US support for "
+                                "Ukraine.", [src], [1], language="en")
+        assert denied.verdict == "contradicted", denied
+
     def test_a_figure_the_evidence_gives_otherwise_is_contradicted(self, verifier):
         src = Source("Bei dem Angriff wurden 18 Menschen verletzt und 3 getötet.", "", "")
         assert verifier.check("Bei dem Angriff wurden 18 Menschen verletzt.", [src], [1], language="de").supported
