@@ -1122,6 +1122,14 @@ class Verifier:
         if disagree and best.similarity >= self.min_similarity - 0.05:
             verdict = "contradicted"
             reasons.append("the claim negates what the evidence says" if claim_neg % 2 else "the evidence negates the claim")
+        elif sentence is not None and claim_neg % 2 != evidence_neg % 2:
+            # the clause's polarity comes from the rest of its sentence: that sentence is the evidence
+            # (for the model's judgement and the reader), not the clause without its "nicht"
+            evidence = tuple(sorted(
+                [sentence, *(e for e in evidence if not (sentence.start <= e.start and e.end <= sentence.end))],
+                key=lambda e: e.start,
+            ))
+            evidence_text = " ".join(e.text for e in evidence)
         # modality against the best sentence: "schloss … nicht aus" does not state "would send troops"
         following = "" if best.in_title else re.split(r"(?<=[.!?])\s", src_text[best.end : best.end + 200], maxsplit=1)[0]
         if verdict == "supported" and not fragment and possibility(best.text, following) and not possibility(text):

@@ -298,6 +298,8 @@ class TestWithE5:
                      "für die Ukraine darstellen, sagte Trump, das sei nicht der Fall.", "", "2025-08-18")
         ok = verifier.check("Trump said that Monday's meetings were not the end of the road.", [src], [1], language="en")
         assert ok.verdict != "contradicted", ok
+        # the evidence shown and judged is the sentence with its "nicht", not the clause without it
+        assert [e.text for e in ok.evidence] == [src.text], ok.evidence
         denied = verifier.check("Trump said that Monday's meetings were the end of the road for US support for "
                                 "Ukraine.", [src], [1], language="en")
         assert denied.verdict == "contradicted", denied
