@@ -41,6 +41,7 @@ class AnswerChain:
         answer_model = langchain_chat(llm, max_tokens=settings.llm.max_tokens, temperature=settings.llm.temperature)
         condense_model = langchain_chat(llm, max_tokens=CONDENSE_MAX_TOKENS, temperature=0.0)
         self.condense = Condenser(condense_model, condense_prompts, a.history_turns)
+        self.store = store
         self.retrieve = Retriever(store, settings.retrieval.k)
         self.evidence_first = is_evidence_first(a.prompt_variant)
         self.build_context = ContextBuilder(
@@ -78,11 +79,13 @@ class AnswerChain:
             if not reply.well_formed:
                 notes.append("the reply was not the evidence-first JSON asked for; its text was checked as it is")
             raw, evidence = reply.answer, reply.evidence
+        # the names a question asks about are looked for in the whole article: the passage that
+        # answers "Wann empfing Trump Selenskyj im Weißen Haus?" says "am Montag" and names neither
         untrimmed = {h.chunk.id: h.text for h in context.retrieved.hits}
+        whole = [self.store.article_text(p.chunk.article_id) or untrimmed.get(p.chunk.id, "") for p in context.passages]
         checked = check_answer(
             raw, context.passages, lang, self.verifier, question=condensed.search_text,
-            evidence_passages=sorted({e.passage for e in evidence}),
-            whole=[untrimmed.get(p.chunk.id, "") for p in context.passages],
+            evidence_passages=sorted({e.passage for e in evidence}), whole=whole,
         )
         checked.notes[:0] = notes
         return checked

@@ -261,7 +261,7 @@ def _same_matter(claim: str, check: ClaimCheck, verifier: Verifier) -> bool:
 def sources_of(passages: list[Hit], whole: list[str] | None = None) -> list[Source]:
     """What claims are checked against: the passages as the model saw them (sentences that address
     the model are masked and never count as evidence, in the text or the title), with their header date and title, and the
-    whole chunk each was trimmed from (``whole``), where the names a question asks about are looked for."""
+    whole article each was taken from (``whole``), where the names a question asks about are looked for."""
     whole = whole or [""] * len(passages)
     return [Source(neutralize(h.text), neutralize(h.title), h.date, neutralize(w) if w else "") for h, w in zip(passages, whole)]
 
@@ -272,7 +272,7 @@ def check_answer(
 ) -> Checked:
     """Turn the model's text into a checked answer (see module docstring). ``evidence_passages``:
     the passages of the sentences an evidence-first reply chose, where a sentence without a marker is
-    looked for first. ``whole``: each passage's untrimmed chunk text."""
+    looked for first. ``whole``: each passage's whole article text."""
     notes: list[str] = []
     text = re.sub(r"^\s*(antwort|answer)\s*:\s*", "", raw.strip(), flags=re.IGNORECASE)
     sources = sources_of(passages, whole)

@@ -68,7 +68,7 @@ class Source:
     text: str
     title: str = ""
     date: str = ""
-    whole: str = ""  # the whole chunk the model saw ``text`` of (trimmed): what the passage is about
+    whole: str = ""  # the whole article the model saw ``text`` of: what the passage is about
 
 
 @dataclass(frozen=True)
@@ -1071,7 +1071,12 @@ class Verifier:
             ):
                 verdict = _worse(verdict, "not_found")
                 reasons.append(f"the passage names none of {', '.join(proper)}, which the question asks about")
-        loose_missing = [n for n in others if not src_words.has(n)]
+        # a name the claim repeats from the question is checked above, against the whole article
+        repeated = {fold(n) for n in _question_names(question)} if question else set()
+        whole_words = _Words(src.whole) if src.whole and repeated else None
+        loose_missing = [
+            n for n in others if not src_words.has(n) and not (fold(n) in repeated and whole_words and whole_words.has(n))
+        ]
         if len(loose_missing) >= 2 and len(loose_missing) > 0.5 * len(others):
             verdict = _worse(verdict, "not_found")
             reasons.append(f"mostly not in the passage: {', '.join(loose_missing)}")

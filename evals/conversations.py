@@ -127,7 +127,7 @@ def play(dialogue: Dialogue, ask: Ask) -> list[dict]:
         except AssistantError as e:
             row.update(right=False, error=f"{type(e).__name__}: {e}")
             continue
-        row.update(score_turn(turn, answer), text=answer.text, standalone_question=answer.standalone_question,
+        row.update(score_turn(turn, answer), text=answer.text, raw_text=answer.raw_text, standalone_question=answer.standalone_question,
                    citations=[c.number for c in answer.citations], notes=list(answer.notes), error=answer.error,
                    total_s=answer.timings.get("total_s"))
         if turn.kind == "switch":

@@ -352,6 +352,10 @@ class Store:
     def articles(self) -> list[dict]:
         return self.catalog.articles()
 
+    def article_text(self, article_id: str) -> str | None:
+        """The whole text of an indexed article (its chunks are spans of it), or None."""
+        return self.catalog.article_text(article_id)
+
     def close(self) -> None:
         self.catalog.close()
 

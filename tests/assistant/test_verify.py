@@ -386,6 +386,19 @@ def test_a_name_the_question_asks_about_must_be_in_the_passage(verifier, passage
 
 
 @pytest.mark.models
+def test_the_names_a_question_asks_about_may_be_anywhere_in_the_article(verifier):
+    """The passage that answers may name neither the person nor the place the question gives ("Er
+    begrüßte …"): the whole article is looked at, spelling variants of a name included."""
+    passage = "Er begrüßte auch die Idee trilateraler Gespräche und nannte dies “ein sehr gutes Signal”."
+    article = f"Zelenskyy kam ins Weiße Haus. {passage}"
+    question = "Wie nannte Selenskyj die Idee trilateraler Gespräche?"
+    claim = "Selenskyj nannte die Idee trilateraler Gespräche “ein sehr gutes Signal”."
+    assert verifier.check(claim, [Source(passage, whole=article)], [1], language="de", question=question).supported
+    check = verifier.check(claim, [Source(passage)], [1], language="de", question=question)
+    assert not check.supported and any("which the question asks about" in r for r in check.reasons), check.reasons
+
+
+@pytest.mark.models
 def test_looking_at_other_evidence_sentences_does_not_rescue_a_wrong_figure(verifier):
     """A claim whose figure its best sentence does not give is tried against the passage's other
     near-equal sentences (``Verifier.alternatives``); one with the right year carries it, and a year no
