@@ -620,6 +620,24 @@ _NUMBER_WORDS = {
     **{w: str(i) for i, w in enumerate(
         "zero one two three four five six seven eight nine ten eleven twelve".split()) if i >= 2},
 }
+#: words for two that are no number word: "beide Politiker" is "the two politicians"
+_BOTH = frozenset("beide beiden beider both".split())
+
+
+def spelled_figures(text: str, *, in_compounds: bool = False) -> set[str]:
+    """The values of the number words of a text ("drei", "seven"; "ten-hour" -> 10), and with
+    ``in_compounds`` those that open a German compound ("zehnstündigen", "dreifache"), read leniently."""
+    out = set()
+    for w in re.findall(r"[^\W\d_]+", text.lower()):
+        if w in _NUMBER_WORDS:
+            out.add(_NUMBER_WORDS[w])
+        elif w in _BOTH:
+            out.add("2")
+        elif in_compounds:
+            out |= {v for n, v in _NUMBER_WORDS.items() if len(n) >= 4 and w.startswith(n)}
+    return out
+
+
 _ORDINAL = re.compile(
     r"\b(?:(erst|zweit|dritt|viert|fünft|sechst|siebt|acht|neunt|zehnt)(?:e|er|en|em|es)"
     r"|(first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth))\b",
@@ -1015,6 +1033,14 @@ class Verifier:
             else:
                 verdict = _worse(verdict, "not_found")
                 reasons.append(f"the figure {n} is not in the evidence")
+        # figures written as words: "three market segments" against "neun Branchensegmente" (the rule
+        # on what a figure counts cannot pair words across languages); evidence without figures may say
+        # "both" or "a pair", so it only contradicts when it gives other figures
+        ev_figures = set(numbers_outside_dates(evidence_text)) | spelled_figures(evidence_text, in_compounds=True)
+        spelled = sorted(spelled_figures(text) - ev_figures - ev_numbers, key=int)
+        if spelled and ev_figures:
+            verdict = "contradicted"
+            reasons.append(f"the figure {', '.join(spelled)} (in words) differs from the evidence's ({', '.join(sorted(ev_figures))})")
         # names
         required, others = _required_names(text)
         if fragment:  # a fragment answer is its names: every one must be there ("Olaf Scholz.")

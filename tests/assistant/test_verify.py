@@ -28,6 +28,7 @@ from assistant.verify import (
     question_proper_names,
     role_swap,
     roman_numerals,
+    spelled_figures,
     time_of_another_event,
     unfinished,
     weekdays,
@@ -177,6 +178,28 @@ def test_swapped_names_in_a_copied_sentence(claim, evidence, swap):
 ])
 def test_figures_belong_to_what_they_count(claim, evidence, mismatch):
     assert bool(figure_mismatch(claim, evidence)) == mismatch
+
+
+def test_spelled_figures():
+    assert spelled_figures("three market segments, zwei Sender") == {"3", "2"}
+    assert spelled_figures("In a ten-hour operation") == {"10"}
+    assert spelled_figures("beide Politiker") == {"2"}
+    assert spelled_figures("eine zehnstündige Operation") == set()
+    assert spelled_figures("eine zehnstündige Operation", in_compounds=True) == {"10"}
+
+
+@pytest.mark.models
+@pytest.mark.parametrize("claim,supported", [
+    ("In 2014, ENR compiled the data in three market segments.", False),
+    ("In 2014, ENR compiled the data in nine industry segments.", True),
+])
+def test_a_figure_in_words_must_be_the_evidences(verifier, claim, supported):
+    """A figure written as a word is checked like one in digits, across languages ("three" against
+    "neun"), where the rule on what a figure counts cannot pair "market segments" with "Branchensegmente"."""
+    passage = "Im Jahre 2014 hat das ENR die Daten für neun Branchensegmente zusammengestellt."
+    check = verifier.check(claim, [Source(passage)], [1], language="en")
+    assert check.supported == supported, check
+    assert supported or check.verdict == "contradicted"
 
 
 def test_counted_and_ordinals():
