@@ -1041,6 +1041,10 @@ class Verifier:
         if spelled and ev_figures:
             verdict = "contradicted"
             reasons.append(f"the figure {', '.join(spelled)} (in words) differs from the evidence's ({', '.join(sorted(ev_figures))})")
+        why = misquoted(text, f"{src.text} {src.title}")
+        if why:
+            verdict = _worse(verdict, "not_found")
+            reasons.append(why)
         # names
         required, others = _required_names(text)
         if fragment:  # a fragment answer is its names: every one must be there ("Olaf Scholz.")
@@ -1332,6 +1336,26 @@ def _sentence_of(clause: Evidence, candidates: Sequence[Evidence]) -> Evidence |
     around = [e for e in candidates if e.in_title == clause.in_title and e.start <= clause.start
               and clause.end <= e.end and (e.end - e.start) > (clause.end - clause.start)]
     return max(around, key=lambda e: e.end - e.start) if around else None
+
+
+_QUOTATION = re.compile(r"[“„\"»«‚]([^“”„\"»«]{3,200})[”“\"«»‘]")
+
+
+def misquoted(claim: str, passage: str) -> str | None:
+    """Why a quotation of the claim is not the passage's words, else None. A quotation most of whose
+    words the passage has is a copy, and a copy must be faithful: the model wrote "wage-sterke
+    ökonomische und politische Schocks" for "gewaltsame ökonomische und politisches Schocks". One
+    with few of them is a translation ("violent economic and political shocks"), left to the other checks."""
+    have = _Words(passage)
+    for m in _QUOTATION.finditer(claim):
+        words = [w for w in WORD.findall(m.group(1)) if len(w) >= 4 and w.lower() not in STOPWORDS]
+        if len(words) < 2:
+            continue
+        found = [have.has(w) for w in words]
+        if sum(found) >= 0.7 * len(words) and not all(found):
+            missing = ", ".join(w for w, f in zip(words, found) if not f)
+            return f"the quotation {m.group(0)} is not the passage's words ({missing})"
+    return None
 
 
 def unfinished(text: str) -> bool:

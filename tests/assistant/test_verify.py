@@ -19,6 +19,7 @@ from assistant.verify import (
     directed,
     direction_mismatch,
     figure_mismatch,
+    misquoted,
     name_swap,
     negations,
     negations_against,
@@ -200,6 +201,20 @@ def test_a_figure_in_words_must_be_the_evidences(verifier, claim, supported):
     check = verifier.check(claim, [Source(passage)], [1], language="en")
     assert check.supported == supported, check
     assert supported or check.verdict == "contradicted"
+
+
+PIKETTY = ("Wirtschaftswissenschaftler Thomas Piketty zweifelte diese Ansicht an und behauptete, dass von 1914 bis 1945 "
+           "Kriege und „gewaltsame ökonomische und politisches Schocks“ Ungleichheit reduzierten.")
+
+
+@pytest.mark.parametrize("claim,wrong", [
+    ('Piketty felt that wars and "wage-sterke ökonomische und politische Schocks" reduced inequality.', True),
+    ('Piketty felt that wars and "gewaltsame ökonomische und politische Schocks" reduced inequality.', False),
+    ('Piketty named wars and "violent economic and political shocks".', False),  # a translation
+    ('Piketty nannte „Kriege“ als Grund.', False),  # one word
+])
+def test_a_copied_quotation_must_be_faithful(claim, wrong):
+    assert bool(misquoted(claim, PIKETTY)) == wrong
 
 
 def test_counted_and_ordinals():
