@@ -15,7 +15,9 @@ that were each measured on the checker set (``evals/sets/checker.jsonl``):
    language counts when USE reads it as a translation).
 4. **Polarity.** Negations and negative predicates (nicht, kein, nie, ohne, "schloss … aus",
    not, never, without, "ruled out", refused …) are counted in claim and evidence; a different
-   parity means the claim says the opposite: contradicted.
+   parity means the claim says the opposite: contradicted. So does a sentence nearly as similar as the
+   best one that disagrees in polarity and in nothing else. A person given another nationality than
+   the evidence gives ("German politicians Keir Starmer") is contradicted too.
    **Direction**: a quantity the evidence says goes the other way ("a higher consumption demand"
    against "eine geringere Konsumnachfrage", the phrases matched by USE): contradicted.
    **Modality**: evidence that only says a thing may be so ("könnte", "vielleicht", "schloss … nicht
@@ -119,8 +121,18 @@ _SEPARABLE = re.compile(
 )
 
 
+# A comparison, not a denial: "so deutlich gedrosselt wie seit fast sieben Jahren nicht mehr", "wie
+# nie zuvor", "as never before".
+_COMPARISON = re.compile(
+    r"\bwie\s+(?:seit\b[^.;:!?]{0,80}?|lange\s+)nicht\s+mehr\b|\bwie\s+(?:noch\s+)?nie(?:\s+zuvor)?\b"
+    r"|\b(?:like|as)\s+never\s+before\b",
+    re.IGNORECASE,
+)
+
+
 def negations(text: str) -> int:
     """How many negations and negative predicates the text has."""
+    text = _COMPARISON.sub(" ", text)
     return len(_NEGATION.findall(text)) + len(_SEPARABLE.findall(text))
 
 
@@ -789,6 +801,69 @@ def direction_mismatch(claim: str, evidence: str, similar) -> str | None:
     return None
 
 
+# --------------------------------------------------------------------------------------------------
+# Nationalities bound to people: "German politicians Keir Starmer, …" against "der britische
+# Premierminister Keir Starmer".
+
+_NATIONALITIES = {
+    "deutsch": "de", "german": "de", "britisch": "gb", "british": "gb", "englisch": "gb", "english": "gb",
+    "französisch": "fr", "french": "fr", "italienisch": "it", "italian": "it", "finnisch": "fi", "finnish": "fi",
+    "russisch": "ru", "russian": "ru", "ukrainisch": "ua", "ukrainian": "ua", "amerikanisch": "us", "american": "us",
+    "us": "us", "türkisch": "tr", "turkish": "tr", "chinesisch": "cn", "chinese": "cn", "österreichisch": "at",
+    "austrian": "at", "spanisch": "es", "spanish": "es", "polnisch": "pl", "polish": "pl", "japanisch": "jp",
+    "japanese": "jp", "ungarisch": "hu", "hungarian": "hu", "kanadisch": "ca", "canadian": "ca", "indisch": "in",
+    "indian": "in", "israelisch": "il", "israeli": "il", "iranisch": "ir", "iranian": "ir", "niederländisch": "nl",
+    "dutch": "nl", "schwedisch": "se", "swedish": "se", "norwegisch": "no", "norwegian": "no", "dänisch": "dk",
+    "danish": "dk", "griechisch": "gr", "greek": "gr", "kenianisch": "ke", "kenyan": "ke",
+}
+_NAT_TOKEN = re.compile(r"[^\W\d_][\w\-]*|[,;:.()]", re.UNICODE)
+
+
+def _nationality(word: str) -> str | None:
+    w = fold(word).split("-")[0]
+    if w == "us" and not word.startswith("US"):
+        return None  # the pronoun
+    for stem, key in _NATIONALITIES.items():
+        s = fold(stem)
+        if w == s or (len(s) >= 5 and w.startswith(s) and len(w) - len(s) <= 3):  # britische, deutschen
+            return key
+    return None
+
+
+def nationalities(text: str) -> dict[str, str]:
+    """Surname -> the nationality the text gives its person: the nearest nationality word among the
+    three words before the capitalised run that ends in the surname, or inside it ("der britische
+    Premierminister Keir Starmer", "German politicians Keir Starmer", "Russian President Vladimir Putin").
+    Only a run of two capitalised words or more is a person's name; a comma ends the search."""
+    tokens = _NAT_TOKEN.findall(text)
+    out: dict[str, str] = {}
+    i = 0
+    while i < len(tokens):
+        j = i
+        while j < len(tokens) and tokens[j][:1].isupper() and tokens[j][:1].isalpha():
+            j += 1
+        if j - i >= 2 and not _nationality(tokens[j - 1]):
+            for u in reversed(tokens[max(0, i - 3) : j - 1]):
+                if not u[:1].isalpha():
+                    break
+                key = _nationality(u)
+                if key:
+                    out.setdefault(fold(tokens[j - 1]), key)
+                    break
+        i = max(j, i + 1)
+    return out
+
+
+def nationality_mismatch(claim: str, evidence: str) -> str | None:
+    """Why the claim gives a person another nationality than the evidence does, else None ("German
+    politicians Keir Starmer, …" against "der britische Premierminister Keir Starmer")."""
+    given = nationalities(evidence)
+    for name, key in nationalities(claim).items():
+        if name in given and given[name] != key:
+            return f"the evidence gives {name.capitalize()} another nationality"
+    return None
+
+
 def bound_places(text: str) -> list[tuple[int, str, str]]:
     """(token position, preposition group, name) for a name right after a place preposition (English:
     after "the" too). German nouns after an article are not places ("in der Nacht")."""
@@ -965,7 +1040,26 @@ class Verifier:
             candidates += ev
         ranked = sorted(candidates, key=lambda e: -e.similarity)
         first = self._verdict(text, ranked[0], per_source, sources, question, fragment)
-        if first.supported or not _may_try_other_evidence(first):
+        if first.supported:
+            # a near-equal sentence that says the opposite decides: "The 1979 Scottish devolution
+            # referendum succeeded" is closest to the sentence that sets the referendum's terms, and the
+            # next one says "Das Referendum … scheiterte"
+            for alt in ranked[1 : 1 + self.alternatives]:
+                if alt.similarity < max(ranked[0].similarity - self.alternative_margin, self.min_similarity):
+                    break
+                best = ranked[0]
+                if alt.source == best.source and alt.in_title == best.in_title and alt.start < best.end and best.start < alt.end:
+                    continue  # a clause of the best sentence
+                if negations_against(text, alt.text) % 2 != negations_against(alt.text, text) % 2:
+                    # only when its polarity is all it disagrees in: a sentence with another year is
+                    # about another event ("Kublais zweite Invasion Japans im Jahr 1281 scheiterte, und
+                    # die Regierung geriet in Geldnot" does not deny "geriet nach 1279 in Geldnot")
+                    check = self._verdict(text, alt, per_source, sources, question, fragment)
+                    if check.verdict == "contradicted" and all(r.startswith(("the evidence negates", "the claim negates"))
+                                                               for r in check.reasons):
+                        return check
+            return first
+        if not _may_try_other_evidence(first):
             return first
         # The most similar sentence is not always the one that states the claim: of two near-equal
         # sentences of a passage, the one with the claim's figure or date ("nach 1279" next to "1281").
@@ -1123,7 +1217,7 @@ class Verifier:
                 verdict = "contradicted"
                 reasons.append(f"the date {text[claim_dates[0].start:claim_dates[0].end]!r} is not the one the best sentence gives")
         # figures attached to what they count; names in their roles; places bound to their preposition
-        for rule in (figure_mismatch, role_swap, name_swap, place_mismatch):
+        for rule in (figure_mismatch, role_swap, name_swap, place_mismatch, nationality_mismatch):
             why = rule(text, evidence_text)
             if why:
                 verdict = "contradicted"

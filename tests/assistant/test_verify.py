@@ -21,6 +21,8 @@ from assistant.verify import (
     figure_mismatch,
     misquoted,
     name_swap,
+    nationalities,
+    nationality_mismatch,
     negations,
     negations_against,
     ordinals,
@@ -56,6 +58,9 @@ TROOPS = (
     ("Der Islamismus ist umstritten, nicht nur, weil er politisch ist, sondern auch, weil seine Anhänger glauben, …", 0),
     ("Not only the talks but also the summit were postponed.", 0),
     ("Das ist nicht mehr der Fall.", 1),
+    # a comparison, not a denial
+    ("Die Unternehmen haben die Produktion so deutlich gedrosselt wie seit fast sieben Jahren nicht mehr.", 0),
+    ("Es regnete wie nie zuvor.", 0),
 ])
 def test_polarity(text, parity):
     assert negations(text) % 2 == parity
@@ -215,6 +220,27 @@ PIKETTY = ("Wirtschaftswissenschaftler Thomas Piketty zweifelte diese Ansicht an
 ])
 def test_a_copied_quotation_must_be_faithful(claim, wrong):
     assert bool(misquoted(claim, PIKETTY)) == wrong
+
+
+LEADERS = ("An den Gesprächen nehmen unter anderem der britische Premierminister Keir Starmer, der französische Präsident "
+           "Emmanuel Macron, der deutsche Bundeskanzler Friedrich Merz, die Präsidentin der Europäischen Kommission Ursula "
+           "von der Leyen, die italienische Premierministerin Giorgia Meloni und der finnische Präsident Alexander Stubb teil.")
+
+
+def test_nationalities_bound_to_people():
+    assert nationalities(LEADERS) == {"starmer": "gb", "macron": "fr", "merz": "de", "meloni": "it", "stubb": "fi"}
+    assert nationalities("Trump met Russian President Vladimir Putin; he told us Donald Trump agreed.") == {"putin": "ru"}
+
+
+@pytest.mark.parametrize("claim,mismatch", [
+    ("German politicians Keir Starmer, Emmanuel Macron and Friedrich Merz attended the White House talks.", True),
+    ("The Finnish president Emmanuel Macron took part.", True),
+    ("The German chancellor Friedrich Merz took part.", False),
+    ("Der finnische Präsident Alexander Stubb war dabei.", False),
+    ("Keir Starmer took part.", False),
+])
+def test_a_person_keeps_the_nationality_the_evidence_gives(claim, mismatch):
+    assert bool(nationality_mismatch(claim, LEADERS)) == mismatch
 
 
 def test_counted_and_ordinals():
@@ -434,6 +460,19 @@ def test_the_names_a_question_asks_about_may_be_anywhere_in_the_article(verifier
     assert verifier.check(claim, [Source(passage, whole=article)], [1], language="de", question=question).supported
     check = verifier.check(claim, [Source(passage)], [1], language="de", question=question)
     assert not check.supported and any("which the question asks about" in r for r in check.reasons), check.reasons
+
+
+@pytest.mark.models
+def test_a_near_equal_sentence_that_says_the_opposite_decides(verifier):
+    """The claim is closest to the sentence that sets the referendum's terms; the next sentence, nearly
+    as close, says that it failed."""
+    passage = ("Der Scotland Act 1978 sah die Einrichtung eines gewählten Regionalparlaments in Edinburgh vor, "
+               "vorausgesetzt, dass die Mehrheit der schottischen Wählerschaft in einem Referendum am 1. März 1979 für "
+               "das Gesetz stimmte und diese Mehrheit mindestens 40 % aller Wahlberechtigten repräsentierte. Das "
+               "Referendum zur Dezentralisierung Schottlands im Jahr 1979 zur Einrichtung einer dezentralen schottischen "
+               "Versammlung scheiterte.")
+    check = verifier.check("The 1979 Scottish devolution referendum succeeded.", [Source(passage)], [1], language="en")
+    assert check.verdict == "contradicted" and any("scheiterte" in e.text for e in check.evidence), check
 
 
 @pytest.mark.models
