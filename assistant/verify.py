@@ -254,6 +254,11 @@ def _required_names(claim: str) -> tuple[list[str], list[str]]:
     found = names(claim)
     tokens = re.findall(r"\w[\w\-’']*|,", claim)
     is_name = [any(t == n or t.startswith(n) for n in found) for t in tokens]
+    # the first item of a list that opens the claim ("Aungan, Champa, and Java interfered with …"):
+    # a sentence's first word is no name by itself, but one listed with names is
+    opener = names(f"x {tokens[0]}") if len(tokens) > 2 and tokens[1] == "," and is_name[2] else []
+    if opener:
+        found, is_name[0] = [*opener, *found], True
     required: set[int] = set()
     for i, t in enumerate(tokens):
         if is_name[i] and i and tokens[i - 1].lower() in _PLACE_WORDS:
@@ -281,12 +286,15 @@ def _required_names(claim: str) -> tuple[list[str], list[str]]:
                 k += 1
             if k >= len(tokens) or not is_name[k]:
                 break
-            conj = conj or tokens[j] != ","
+            # a conjunction after the comma counts too ("Champa, and Java")
+            conj = conj or tokens[j] != "," or any(t.lower() in _LIST_WORDS for t in tokens[j + 1 : k])
             run.append(k)
             j = k + 1
         if conj:
             required.update(run)
         i = j
+    if opener and 0 not in required:  # "Overall, Trump met Putin": no list, no name
+        found = found[len(opener):]
     req_words = {tokens[i] for i in required}
     required_names = [n for n in found if any(w == n or w.startswith(n) for w in req_words)]
     return required_names, [n for n in found if n not in required_names]

@@ -101,9 +101,19 @@ def test_a_clause_is_read_with_the_rest_of_its_sentence():
 
 def test_required_names_are_lists_and_places():
     required, loose = _required_names("Trump, Macron und Scholz trafen Putin in Berlin.")
-    assert required == ["Macron", "Scholz", "Berlin"] and loose == ["Putin"]
+    assert required == ["Trump", "Macron", "Scholz", "Berlin"] and loose == ["Putin"]
     required, _ = _required_names("On Friday, Trump met Putin in Anchorage, Alaska.")
     assert required == ["Anchorage"]
+
+
+def test_a_list_that_opens_the_claim_and_one_with_a_comma_before_and_are_required():
+    """"Aungan, Champa, and Java interfered with Kublai's second invasion of Japan" wore the badge against
+    "… Kampagnen gegen Annam, Champa und Java": the first word of a sentence is no name by itself, and
+    the comma before "and" hid the list."""
+    required, _ = _required_names("Aungan, Champa, and Java interfered with Kublai's second invasion of Japan.")
+    assert {"Aungan", "Champa", "Java"} <= set(required)
+    assert _required_names("Trump met Macron, Merz, and Stubb.")[0] == ["Macron", "Merz", "Stubb"]
+    assert _required_names("Overall, Trump met Putin.") == ([], ["Trump", "Putin"])
 
 
 def test_companions_and_longer_lists_are_required():
