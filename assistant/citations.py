@@ -224,7 +224,9 @@ def gives_unit(text: str, forms: tuple[str, ...]) -> bool:
 # An answer that only says the question back ("Bei wem steht die Architektur … unter Denkmalschutz?" →
 # "Die Architektur … steht seit 1954 unter Denkmalschutz.") gives nothing that was asked. Yes/no and
 # either-or questions are exempt: there the answer is the question's own statement or one of its items.
-_EITHER_OR = re.compile(r"\b(?:oder|or|entweder|either)\b", re.IGNORECASE)
+# a question that offers a choice, which an answer of its own words makes ("which law takes precedence,
+# if there is a conflict between EU law and national law?" - "EU law takes precedence")
+_EITHER_OR = re.compile(r"\b(?:oder|or|entweder|either)\b|\b(?:zwischen|between)\b.+\b(?:und|and)\b", re.IGNORECASE)
 
 
 def _stems(text: str) -> list[str]:
@@ -242,7 +244,12 @@ def restates_question(question: str, text: str) -> bool:
     asked, said = _stems(question), _stems(text)
 
     def within(word: str, others: list[str]) -> bool:
-        return any(word[:5] == o[:5] or (len(o) >= 5 and o in word) or (len(word) >= 5 and word in o) for o in others)
+        # "needs" is the question's "need": a stem of four letters is enough when one word starts the other
+        return any(
+            word[:5] == o[:5] or (len(o) >= 5 and o in word) or (len(word) >= 5 and word in o)
+            or (min(len(word), len(o)) >= 4 and (word.startswith(o) or o.startswith(word)))
+            for o in others
+        )
 
     if not all(within(w, asked) for w in said):
         return False

@@ -323,12 +323,17 @@ def test_an_answer_without_the_asked_unit_is_refused(e5):
      "Die Architektur des Grainger-Marktes steht seit 1954 unter Denkmalschutz [1].", True),
     ("Welches NATO-Mitglied ist bereit, Truppen in die Ukraine zu schicken?",
      "NATO-Mitglied bereit, Truppen in die Ukraine zu schicken [1].", True),
+    # the seed set's cross-lingual question, "needs" for the question's "need"
+    ("Which air defence systems does Ukraine urgently need, according to Zelensky?",
+     "Ukraine urgently needs air defence systems, according to Zelensky [1].", True),
     # a figure, a name or a pick from the question's own words is an answer
     ("In what year was the South African Schools Act passed?", "The South African Schools Act was passed in 1996 [1].", False),
     ("Wer nahm an den Gesprächen teil?", "Merz nahm an den Gesprächen teil [1].", False),
     ("Welches Recht hat Vorrang, wenn es einen Konflikt zwischen EU-Recht und nationalem Recht gibt?", "EU-Recht hat Vorrang [1].", False),
     ("Did Trump rule out sending US troops?", "Trump did not rule out sending US troops [1].", False),
     ("Was Trump in Alaska or in Washington?", "Trump was in Alaska [1].", False),
+    ("If there is a conflict between EU law and national law, which law take precedence?",
+     "EU law takes precedence over national law [1].", False),
 ])
 def test_an_answer_that_says_the_question_back(question, answer, restates):
     assert citations.restates_question(question, answer) == restates
