@@ -38,13 +38,14 @@ from vectorstore.text import (
     fold,
     marker_numbers,
     names,
+    sentence_spans,
     split_sentences,
 )
 from vectorstore.types import Hit
 
 from .safety import neutralize
 from .types import REFUSAL, Checked, Citation, SentenceCheck
-from .verify import ClaimCheck, Source, Verifier, weekdays
+from .verify import ClaimCheck, Evidence, Source, Verifier, negations, weekdays
 
 _REFUSAL_PATTERNS = [
     re.compile(p, re.IGNORECASE)
@@ -71,6 +72,30 @@ def is_refusal(text: str) -> bool:
 
 
 QUOTE = {"de": "Im Artikel heißt es: „{}“", "en": "The article says: “{}”"}
+
+
+_LEAD_IN = re.compile(r"\s+(?:und|and)\s+\w+\s*[:,]?\s*$")
+
+
+def evidence_to_quote(check: ClaimCheck, sources: list[Source]) -> tuple[Evidence, str]:
+    """What to quote for a claim its passage contradicts: of the evidence sentences, the one that carries
+    the polarity, when polarity decided ("Trump ruled out sending US troops" is contradicted by a
+    sub-headline "US-Truppen können … stationiert werden" and by "Trump schloss … nicht aus"; the second
+    answers the question), as its whole sentence, unless that runs on into a quotation: then the clause
+    without the "und sagte" that led into it."""
+    evidence = list(check.evidence)
+    polar = [e for e in evidence if negations(e.text)]
+    by_polarity = any("negat" in r for r in check.reasons)
+    ev = polar[0] if polar and by_polarity else evidence[0]
+    if not ev.in_title:
+        text = sources[ev.source - 1].text
+        for span in sentence_spans(text):
+            if span.start <= ev.start and ev.end <= span.end:
+                if not re.search(r"[„“”\"»«]", text[ev.end : span.end]):
+                    return ev, text[span.start : span.end]
+                break
+    cut = ev.text.rstrip()
+    return ev, cut if cut[-1:] in ".!?" else _LEAD_IN.sub("", cut)
 
 
 def quote_evidence(sentence: str, language: str) -> str:
@@ -342,14 +367,14 @@ def check_answer(
             )
             continue
         if check.verdict == "contradicted":
-            ev = check.evidence[0]
+            ev, words = evidence_to_quote(check, sources)
             notes.append(
                 f"replaced a sentence the passage contradicts by what the passage says: {body[:60]!r} "
                 f"({'; '.join(check.reasons)})"
             )
-            quote = quote_evidence(ev.text, language)
+            quote = quote_evidence(words, language)
             check = ClaimCheck(quote, "supported", (ev,), similarity=1.0)
-            kept.append((SentenceCheck(text=quote, citations=(ev.source,), verdict="supported", evidence=(ev.text,)), check))
+            kept.append((SentenceCheck(text=quote, citations=(ev.source,), verdict="supported", evidence=(words,)), check))
             continue
         kept.append((SentenceCheck(
             text=body, citations=tuple(valid), verdict=check.verdict, missing=check.reasons,

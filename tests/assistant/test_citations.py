@@ -158,6 +158,19 @@ def test_flipped_negation_is_contradicted_and_answered_with_the_passage(check_an
     assert any("contradicts" in n for n in c.notes), c.notes
 
 
+def test_the_quote_is_the_sentence_whose_polarity_decides_and_it_ends_cleanly(check_answer):
+    """The seed article has the sub-headline "US-Truppen können in der Ukraine stationiert werden" just
+    before the sentence. Both contradict "ruled out"; the one with "nicht aus" answers the question, and
+    the quote ends before the quotation the sentence runs into, without the "und sagte" that led to it."""
+    passage = "US-Truppen können in der Ukraine stationiert werden\n" + P_TROOPS
+    c = check_answer("Yes, Trump ruled out sending US troops to Ukraine [1].", hits(passage), "en",
+                     "Did Trump rule out sending US troops to Ukraine?")
+    expected = ("Trump schloss die Entsendung von US-Streitkräften in die Ukraine als Teil einer möglichen "
+                "Sicherheitsgarantie nicht aus")
+    assert c.text == QUOTE["en"].format(expected) + " [1].", c.text
+    assert c.sentences[0].evidence == (expected,) or c.sentences[0].evidence[0].startswith(expected)
+
+
 def test_a_contradicted_sentence_is_not_re_cited_to_a_passage_that_asserts_it(check_answer):
     """Found by the hostile set (de-06): the model cited the news passage, which contradicts it; a
     planted passage asserts the same false claim. The claim must not move there."""
