@@ -4,6 +4,7 @@
     python -m evals --set xquad --limit 200 --retrieval-only
     python -m evals --set xquad --hold-out 8 --limit 100   # 8 topics out of the index: must be refused
     python -m evals --mode lexical --k 3 --model qwen2.5-coder-0.5b --label small
+    python -m evals --set news --split dev            # the dev half of the news set (evals/sets/NEWS.md)
     python -m evals --compare evals/results/A.json evals/results/B.json
 
 Results go to ``evals/results/`` of the checkout the current folder is in, else to
@@ -22,9 +23,10 @@ from pathlib import Path
 
 from assistant.errors import AssistantError, ConfigError
 
-from . import report
+from . import datasets, report
 from .datasets import SETS
 from .runner import EvalOptions, run_eval
+from .splits import SPLITS
 
 OUT_FALLBACK = "newsqa-eval-results"
 
@@ -48,7 +50,9 @@ def build_parser(prog: str = "assistant eval") -> argparse.ArgumentParser:
         "`conversations` (multi-turn dialogues), each with its own --help.",
     )
     p.add_argument("--set", default="seed", choices=SETS, help="question set (default: seed)")
-    p.add_argument("--questions", type=Path, help="a seed-format JSONL file instead of evals/seed.jsonl")
+    p.add_argument("--questions", type=Path, help="a seed-format JSONL file instead of evals/seed.jsonl (or news.jsonl)")
+    p.add_argument("--split", choices=SPLITS,
+                   help="ask only the questions of this half (evals/splits.py: by article, XQuAD by topic; seed is all dev)")
     p.add_argument("--mode", choices=["dense", "lexical", "hybrid"], help="retrieval mode (default: configured)")
     p.add_argument("--k", type=int, help="passages retrieved for an answer (default: configured)")
     p.add_argument("--model", help="answer model, e.g. qwen2.5-coder-0.5b (default: configured)")
@@ -56,7 +60,8 @@ def build_parser(prog: str = "assistant eval") -> argparse.ArgumentParser:
     p.add_argument("--prompt-variant", help="prompt variant (prompts/answer.<variant>.<lang>.txt)")
     p.add_argument("--retrieval-only", action="store_true", help="measure retrieval only (no answer model)")
     p.add_argument("--limit", type=int, help="ask only N questions (taken round-robin over question kinds)")
-    p.add_argument("--distractors", type=int, help="10kGNAD distractor articles (public sets: default all 1028; seed: 0)")
+    p.add_argument("--distractors", type=int,
+                   help="10kGNAD distractor articles (public sets: default all 1028; news: 300 others; seed: 0)")
     p.add_argument("--index-dir", type=Path, help="eval index folder (default: <cache_dir>/eval-index/<set>-...)")
     p.add_argument("--rebuild", action="store_true",
                    help="rebuild the eval index from scratch (with --hold-out: copy the full index again)")
@@ -136,8 +141,12 @@ def main(argv: list[str] | None = None, prog: str = "assistant eval") -> int:
     try:
         if args.compare:
             return _compare(args)
-        with interrupt_on_signals():
-            results = run_eval(_options(args), log=lambda m: print(m, file=sys.stderr, flush=True), argv=argv)
+        split = datasets.SPLIT.set(args.split)  # load_set keeps that half of the questions
+        try:
+            with interrupt_on_signals():
+                results = run_eval(_options(args), log=lambda m: print(m, file=sys.stderr, flush=True), argv=argv)
+        finally:
+            datasets.SPLIT.reset(split)
         others = [report.load_results(p) for p in args.plot_with]
         paths = report.write_outputs(results, args.out, plot_with=others)
         print(report.headline(results))

@@ -10,6 +10,9 @@ Every set is a corpus (files that ``Store.ingest`` reads) plus question records 
   sentence boundaries) or another sentence of the paragraph that repeats the answer, so relevance
   is judged per chunk, as for the seed set.
 - ``mlqa``: MLQA de-de dev, native German Wikipedia paragraphs, German questions; article level.
+- ``news``: ``evals/sets/news.jsonl`` (``NEWS.md``), hand-written, over its 10kGNAD articles + 300 others.
+
+A question's ``split`` is its half (``evals.splits``; seed: dev; MLQA: none); ``split=`` keeps one.
 
 ``xquad`` and ``xquad-r`` can hold out topics (``held_out_topics``): a fixed, seeded choice of XQuAD
 articles whose paragraphs leave the corpus, so that their questions become unanswerable (a refusal is
@@ -30,15 +33,21 @@ from __future__ import annotations
 import json
 import random
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from contextvars import ContextVar
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from assistant.errors import ConfigError
 from benchmarks import common
 
+from .splits import SPLITS, split_of
+
 SEED_QUESTIONS = Path(__file__).with_name("seed.jsonl")
 SEEDS_DIR = Path(__file__).resolve().parents[1] / "seeds"  # the seed article, in the checkout
-SETS = ("seed", "xquad", "xquad-r", "mlqa")
+NEWS_QUESTIONS = Path(__file__).with_name("sets") / "news.jsonl"
+NEWS_DISTRACTORS = 300  # other 10kGNAD articles in the news set's corpus (--distractors N for another number)
+NEWS_SEED = 0  # fixed: every run gets the same distractors
+SETS = ("seed", "xquad", "xquad-r", "mlqa", "news")
 KINDS = ("de", "en", "crosslingual", "followup", "yesno", "unanswerable")
 HOLD_OUT_SETS = ("xquad", "xquad-r")
 HOLD_OUT_SEED = 0  # fixed: every --hold-out N run leaves out the same N topics
@@ -65,6 +74,8 @@ class EvalQuestion:
     answerable: bool = True
     history: tuple[tuple[str, str], ...] = ()  # (question, answer) of earlier turns, oldest first
     topic: str | None = None  # the XQuAD article the question is about, e.g. "Super_Bowl_50"
+    split: str | None = None  # "dev" or "test" (evals.splits); None: the set has no split (MLQA)
+    yes_no: str | None = None  # a yes/no question's right answer, "yes" or "no"
 
     @property
     def retrieval_query(self) -> str:
@@ -81,12 +92,11 @@ class EvalQuestion:
             "gold_passage": (self.gold_passages[0] if len(self.gold_passages) == 1 else list(self.gold_passages)) or None,
             "answerable": self.answerable,
         }
-        if self.gold_article:
-            d["gold_article"] = self.gold_article
         if self.history:
             d["history"] = [{"question": q, "answer": a} for q, a in self.history]
-        if self.topic:
-            d["topic"] = self.topic
+        for key in ("gold_article", "topic", "split", "yes_no"):
+            if getattr(self, key):
+                d[key] = getattr(self, key)
         return d
 
 
@@ -163,10 +173,14 @@ def parse_question(rec: object, where: str) -> EvalQuestion:
         not isinstance(passages, list) or not passages or not all(isinstance(p, str) and p.strip() for p in passages)
     ):
         raise ConfigError(f"{where}: gold_passage must be a non-empty string, a list of them, or null")
+    if rec.get("split") not in (None, *SPLITS):
+        raise ConfigError(f"{where}: split must be one of {', '.join(SPLITS)}, got {rec['split']!r}")
+    if rec.get("yes_no") not in (None, "yes", "no") or (rec.get("yes_no") and rec["kind"] != "yesno"):
+        raise ConfigError(f"{where}: yes_no must be 'yes' or 'no', and only on a yesno question")
     return EvalQuestion(
         id=str(rec["id"]), question=rec["question"], language=rec["language"], kind=rec["kind"],
         gold_facts=tuple(facts), gold_passages=tuple(passages or ()), gold_article=rec.get("gold_article"),
-        answerable=answerable, history=tuple(history),
+        answerable=answerable, history=tuple(history), split=rec.get("split"), yes_no=rec.get("yes_no"),
     )
 
 
@@ -195,10 +209,7 @@ def load_questions(path: Path) -> list[EvalQuestion]:
 # ------------------------------------------------------------------------------------ public sets
 def _xquad_answers(path: Path) -> dict[str, list[str]]:
     data = json.loads(path.read_text(encoding="utf-8"))["data"]
-    return {
-        qa["id"]: [a["text"] for a in qa["answers"]]
-        for art in data for par in art["paragraphs"] for qa in par["qas"]
-    }
+    return {qa["id"]: [a["text"] for a in qa["answers"]] for art in data for par in art["paragraphs"] for qa in par["qas"]}
 
 
 def _xquad_r_sentences(path: Path) -> dict[str, tuple[str, ...]]:
@@ -275,7 +286,7 @@ def _xquad_questions(name: str, held_out: HeldOut | None) -> tuple[list[dict], l
         answerable = d.gold not in left_out
         passages = sentences.get(d.id, ()) if answerable else ()
         shared = {"gold_article": d.gold, "topic": topics[d.group], "answerable": answerable,
-                         "gold_passages": passages}
+                  "gold_passages": passages, "split": split_of("xquad", topics[d.group])}
         (de_qs if answerable else held_de).append(EvalQuestion(
             id=f"{d.id}-de", question=d.text, language="de", kind="de" if answerable else "unanswerable",
             gold_facts=(tuple(dict.fromkeys(ans_de[d.id])),), **shared,
@@ -291,60 +302,82 @@ def _xquad_questions(name: str, held_out: HeldOut | None) -> tuple[list[dict], l
 def _public_set(name: str, work_dir: Path, distractors: int | None, held_out: HeldOut | None = None) -> EvalSet:
     if name in ("xquad", "xquad-r"):
         records, questions = _xquad_questions(name, held_out)
-    elif name == "mlqa":
+    else:  # mlqa (load_set checked the name)
         records, qs = common.mlqa()
-        answers = {}
-        for line in common.MLQA_DE.read_text(encoding="utf-8").splitlines():
-            row = json.loads(line)
-            answers[row["id"]] = list(dict.fromkeys(row["answers"]["text"]))
+        rows = (json.loads(line) for line in common.MLQA_DE.read_text(encoding="utf-8").splitlines())
+        answers = {row["id"]: list(dict.fromkeys(row["answers"]["text"])) for row in rows}
         order = list(range(len(qs)))
         random.Random(0).shuffle(order)
-        questions = [
-            EvalQuestion(id=qs[i].id, question=qs[i].text, language="de", kind="de",
-                         gold_facts=(tuple(answers[qs[i].id]),), gold_article=qs[i].gold)
-            for i in order
-        ]
-    else:
-        raise ConfigError(f"unknown question set {name!r}; use one of {', '.join(SETS)}")
-    gnad = [] if distractors == 0 else common.gnad()
-    if distractors is not None:
-        gnad = gnad[: max(0, distractors)]
+        questions = [EvalQuestion(id=qs[i].id, question=qs[i].text, language="de", kind="de",
+                                  gold_facts=(tuple(answers[qs[i].id]),), gold_article=qs[i].gold) for i in order]
+    gnad = [] if distractors == 0 else common.gnad()[: None if distractors is None else max(0, distractors)]
     record_file = common.write_jsonl(Path(work_dir) / "corpus" / f"{name.split('-')[0]}.jsonl", records + gnad)
     left_out = f" (without the {len(held_out.records)} of the {len(held_out.topics)} held-out topics)" if held_out else ""
     notes = [f"{len(records)} {name.split('-')[0]} paragraphs{left_out} + {len(gnad)} 10kGNAD distractor articles"]
-    return EvalSet(
-        name=name, questions=questions, corpus=[record_file], record_file=record_file, notes=notes, held_out=held_out,
-    )
+    return EvalSet(name, questions, [record_file], record_file=record_file, notes=notes, held_out=held_out)
+
+
+def _news_set(work_dir: Path, distractors: int | None, questions: Path | None) -> EvalSet:
+    """The news set: its 10kGNAD articles plus a fixed, seeded choice of other 10kGNAD articles."""
+    qs = load_questions(questions or NEWS_QUESTIONS)
+    own = {q.gold_article for q in qs}
+    gnad = common.gnad()
+    others = [r for r in gnad if r["id"] not in own]
+    n = min(max(0, NEWS_DISTRACTORS if distractors is None else distractors), len(others))
+    chosen = sorted(random.Random(NEWS_SEED).sample(range(len(others)), n))
+    records = [r for r in gnad if r["id"] in own] + [others[i] for i in chosen]
+    record_file = common.write_jsonl(Path(work_dir) / "corpus" / "news.jsonl", records)
+    notes = [f"{len(own)} 10kGNAD articles asked about + {n} other 10kGNAD articles (seed {NEWS_SEED})"]
+    return EvalSet(name="news", questions=qs, corpus=[record_file], record_file=record_file, notes=notes)
+
+
+def _seed_set(work_dir: Path | None, distractors: int | None, questions: Path | None) -> EvalSet:
+    if not SEEDS_DIR.is_dir():
+        raise ConfigError(f"the seed set's articles are not at {SEEDS_DIR}: run it from a checkout of newsqa")
+    qs = [q if q.split else replace(q, split=split_of("seed", "")) for q in load_questions(questions or SEED_QUESTIONS)]
+    corpus, notes = [SEEDS_DIR], ["seeds/ (one German news article)"]
+    if distractors:
+        if work_dir is None:
+            raise ConfigError("distractors for the seed set need a work folder")
+        corpus.append(common.write_jsonl(Path(work_dir) / "corpus" / "distractors.jsonl", common.gnad()[:distractors]))
+        notes.append(f"+ {distractors} 10kGNAD distractor articles")
+    return EvalSet(name="seed", questions=qs, corpus=corpus, notes=notes)
+
+
+#: The half ``load_set`` keeps when not told (None: all): ``--split`` sets it around the run.
+SPLIT: ContextVar[str | None] = ContextVar("evals_split", default=None)
+
+
+def _keep_split(s: EvalSet, split: str) -> EvalSet:
+    kept = [q for q in s.questions if q.split == split]
+    if split not in SPLITS or any(q.split is None for q in s.questions) or not kept:
+        raise ConfigError(f"the {s.name} set has no {split!r} questions (splits: {', '.join(SPLITS)}; MLQA has none)")
+    return replace(s, questions=kept, notes=[*s.notes, f"{split} split: {len(kept)} of {len(s.questions)} questions"])
 
 
 def load_set(name: str, work_dir: Path | None = None, *, distractors: int | None = None, questions: Path | None = None,
-             held_out: HeldOut | None = None) -> EvalSet:
-    """The named question set. Public sets write their corpus JSONL into ``work_dir/corpus``.
+             held_out: HeldOut | None = None, split: str | None = None) -> EvalSet:
+    """The named question set. Public sets and ``news`` write their corpus JSONL into ``work_dir/corpus``.
 
     For ``seed``, ``distractors`` adds that many 10kGNAD articles to the corpus (default: none, so
     that the unanswerable questions stay unanswerable), and ``questions`` replaces evals/seed.jsonl.
+    For ``news``: the number of other 10kGNAD articles (default ``NEWS_DISTRACTORS``), and news.jsonl.
     ``held_out`` (xquad, xquad-r; see ``held_out_topics``) leaves those topics' paragraphs out of the
-    corpus and makes their questions unanswerable.
+    corpus and makes their questions unanswerable. ``split`` (default: ``SPLIT``) keeps one half.
     """
     if held_out is not None:
         _check_hold_out_set(name)
-    if name == "seed":
-        if not SEEDS_DIR.is_dir():
-            raise ConfigError(f"the seed set's articles are not at {SEEDS_DIR}: run it from a checkout of newsqa")
-        qs = load_questions(questions or SEED_QUESTIONS)
-        corpus: list[Path] = [SEEDS_DIR]
-        notes = ["seeds/ (one German news article)"]
-        if distractors:
-            if work_dir is None:
-                raise ConfigError("distractors for the seed set need a work folder")
-            corpus.append(common.write_jsonl(Path(work_dir) / "corpus" / "distractors.jsonl", common.gnad()[:distractors]))
-            notes.append(f"+ {distractors} 10kGNAD distractor articles")
-        return EvalSet(name="seed", questions=qs, corpus=corpus, notes=notes)
     if name not in SETS:
         raise ConfigError(f"unknown question set {name!r}; use one of {', '.join(SETS)}")
-    if work_dir is None:
+    if name == "seed":
+        s = _seed_set(work_dir, distractors, questions)
+    elif work_dir is None:
         raise ConfigError(f"the {name} set needs a work folder for its corpus")
-    return _public_set(name, Path(work_dir), distractors, held_out)
+    else:
+        s = (_news_set(Path(work_dir), distractors, questions) if name == "news"
+             else _public_set(name, Path(work_dir), distractors, held_out))
+    split = split or SPLIT.get()
+    return _keep_split(s, split) if split else s
 
 
 def select(questions: list[EvalQuestion], limit: int | None, *, by_answerable: bool = False) -> list[EvalQuestion]:
@@ -363,4 +396,5 @@ def select(questions: list[EvalQuestion], limit: int | None, *, by_answerable: b
 __all__ = [
     "EvalQuestion", "EvalSet", "HeldOut", "SETS", "KINDS", "HOLD_OUT_SETS", "HOLD_OUT_SEED", "choose_topics",
     "held_out_topics", "load_set", "load_questions", "parse_question", "select", "xquad_topics",
+    "NEWS_QUESTIONS", "NEWS_DISTRACTORS", "NEWS_SEED", "SPLIT",
 ]
