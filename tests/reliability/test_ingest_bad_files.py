@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import struct
+import subprocess
+import sys
 import zlib
 from pathlib import Path
 
@@ -238,3 +240,36 @@ def test_large_jsonl_export_is_embedded_in_batches_and_limits_each_record(tmp_pa
     assert len(mid_file) >= 2 and mid_file[0][2] < mid_file[-1][2] < rep.chunks_added
     assert_consistent(s)
     s.close()
+
+
+ASSISTANT = Path(sys.executable).parent / "assistant"  # the console script, as a user or cron job runs it
+
+
+def run_assistant(*args: str, index: Path) -> subprocess.CompletedProcess:
+    opts = ["--index-dir", str(index), "--cache-dir", str(index.parent / "cache"), "--embedding-model", "hash-256"]
+    return subprocess.run([str(ASSISTANT), *args, *opts], capture_output=True, text=True, timeout=300)
+
+
+def test_ingest_exit_code_says_whether_every_file_was_ingested(tmp_path):
+    """`assistant ingest good.md bad.bin; echo $?` prints 1: the good file is in, the bad one has its
+    line on stderr. All good: 0. A path that does not exist: 2 (usage), and nothing is ingested."""
+    good = write(tmp_path / "good.md", md("Musterhausen beschließt Haushalt", DE_BODY, date="2024-06-11"))
+    bad = tmp_path / "bad.bin"
+    bad.write_bytes(PNG)
+    index = tmp_path / "index"
+
+    mixed = run_assistant("ingest", "--quiet", str(good), str(bad), index=index)
+    assert mixed.returncode == 1, mixed.stderr
+    failed = [line for line in mixed.stderr.splitlines() if line.startswith("failed:")]
+    assert len(failed) == 1 and "bad.bin" in failed[0] and "unsupported file type .bin" in failed[0], mixed.stderr
+    assert "added 1," in mixed.stdout and "failed 1 " in mixed.stdout, mixed.stdout
+
+    again = run_assistant("ingest", "--quiet", str(good), index=index)
+    assert again.returncode == 0, again.stderr
+    assert "unchanged 1," in again.stdout and "failed 0 " in again.stdout, again.stdout
+
+    missing = run_assistant("ingest", "--quiet", str(good), str(tmp_path / "nowhere.md"), index=index)
+    assert missing.returncode == 2 and "nowhere.md: no such file or folder" in missing.stderr, missing.stderr
+    usage = run_assistant("ingest", "--no-such-flag", str(good), index=index)
+    assert usage.returncode == 2 and "unrecognized arguments" in usage.stderr
+
