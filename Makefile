@@ -12,7 +12,7 @@ PYTEST_ARGS ?=
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip wheel setuptools
-	$(PIP) install -e ".[test]"
+	$(PIP) install -e ".[test,eval]"
 	touch $@
 
 install: $(VENV)/.installed
