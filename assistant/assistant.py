@@ -105,7 +105,7 @@ class Assistant:
         With ``passages``, a sentence's ``[n]`` markers name the passages it is checked against (all of
         them when it has none). Without, each sentence is checked against the passages the index
         finds for it (``retrieval.k``). ``use_model``: also ask the answer model (as answers are checked,
-        if ``answering.verify_with_model``)."""
+        if ``verify.with_model``)."""
         lang = language or detect_language(text, default="de")
         verifier = self.chain.verifier if use_model else self._plain_verifier()
         out = []
@@ -122,8 +122,7 @@ class Assistant:
 
     def _plain_verifier(self) -> Verifier:
         """The verifier without the answer model (for ``verify`` when no model was asked for)."""
-        a = self.settings.answering
-        return Verifier(self.store.embedder, min_similarity=a.min_support_similarity)
+        return Verifier(self.store.embedder, self.settings.verify.verifier_settings())
 
     def search(self, query: str, k: int | None = None, filters: Filters | None = None, mode: str | None = None) -> list[Hit]:
         return self.store.search(query, k=k, filters=filters, mode=mode)

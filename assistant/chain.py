@@ -49,16 +49,14 @@ class AnswerChain:
         )
         self.generate = Generator(answer_model, self.answer_prompts, evidence_first=self.evidence_first)
         # a model measured to judge no better than chance is not asked (assistant/models.py)
-        judging = a.verify_with_model and may_judge(getattr(llm, "model_path", None))
+        v = settings.verify
+        judging = v.with_model and may_judge(getattr(llm, "model_path", None))
         judge = ModelJudge(llm, load_prompt("verify", "en", prompts_dir=a.prompts_dir)) if judging else None
         answer_judge = (
             AnswerJudge(llm, load_prompt("answers", "en", prompts_dir=a.prompts_dir))
-            if judging and a.check_answers_question else None
+            if judging and v.check_answers_question else None
         )
-        self.verifier = Verifier(
-            store.embedder, min_similarity=a.min_support_similarity, entailment=judge, min_entailment=a.min_entailment,
-            answer_judge=answer_judge, min_answer=a.min_answers_question,
-        )
+        self.verifier = Verifier(store.embedder, v.verifier_settings(), entailment=judge, answer_judge=answer_judge)
         self.prepare: Runnable[Query, Context] = (
             RunnableLambda(self.condense) | RunnableLambda(self.retrieve) | RunnableLambda(self.build_context)
         )

@@ -45,7 +45,8 @@ from vectorstore.types import Hit
 
 from .safety import neutralize
 from .types import REFUSAL, Checked, Citation, SentenceCheck
-from .verify import ClaimCheck, Evidence, Source, Verifier, negations, weekdays
+from .verify import ClaimCheck, Code, Evidence, Source, Verifier
+from .verify.checks import negations, weekdays
 
 _REFUSAL_PATTERNS = [
     re.compile(p, re.IGNORECASE)
@@ -85,7 +86,7 @@ def evidence_to_quote(check: ClaimCheck, sources: list[Source]) -> tuple[Evidenc
     without the "und sagte" that led into it."""
     evidence = list(check.evidence)
     polar = [e for e in evidence if negations(e.text)]
-    by_polarity = any("negat" in r for r in check.reasons)
+    by_polarity = Code.POLARITY in check.codes
     ev = polar[0] if polar and by_polarity else evidence[0]
     if not ev.in_title:
         text = sources[ev.source - 1].text
@@ -287,7 +288,7 @@ def _same_matter(claim: str, check: ClaimCheck, verifier: Verifier) -> bool:
     of changing the subject."""
     evidence = fold(check.evidence[0].text)
     found = [n for n in names(claim) if fold(n)[:5] in evidence]
-    return check.similarity >= verifier.min_similarity - 0.05 and 2 * len(found) >= len(names(claim))
+    return check.similarity >= verifier.settings.same_matter_similarity and 2 * len(found) >= len(names(claim))
 
 
 def sources_of(passages: list[Hit], whole: list[str] | None = None) -> list[Source]:

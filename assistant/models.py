@@ -27,8 +27,8 @@ class GGUFSpec:
     filename: str
     install_hint: str
     # Whether the model's own P(yes) judgements were measured to help: that the evidence states a claim
-    # (``answering.verify_with_model``) and that an answer answers its question
-    # (``answering.check_answers_question``). A judge no better than chance only refuses at random.
+    # (``verify.with_model``) and that an answer answers its question
+    # (``verify.check_answers_question``). A judge no better than chance only refuses at random.
     judges: bool = True
 
 

@@ -50,6 +50,15 @@ class LLM(Section):
 class Answering(Section):
     context_passages: int = Field(default=2, ge=1, le=10, description="Passages put into the prompt.")
     passage_max_tokens: int = Field(default=70, ge=20, le=1000, description="Longest passage text in the prompt (cl100k tokens).")
+    evidence_selection: Literal["sentences", "passages"] = Field(
+        default="sentences",
+        description="What the model is shown, in context_passages x passage_max_tokens tokens of article text. "
+        "'sentences': the sentences of all retrieval.k hits ranked against the question (helped by the "
+        "sentence before), the best taken while the budget lasts (passage headers paid from it beyond "
+        "the old ones), consecutive ones of a chunk as one passage. 'passages': the first "
+        "context_passages hits, each cut around its sentence closest to the question (the old way). "
+        "See benchmarks/results/evidence.md.",
+    )
     min_relevance: float = Field(
         default=0.72,
         ge=0.0,
@@ -57,39 +66,6 @@ class Answering(Section):
         description="Abstain when the best passage's dense similarity is below this (e5 cosine; with a "
         "fused 'e5+USE' embedder still e5's own). fp32 e5 puts English questions about a German article "
         "at 0.73-0.80 and unrelated ones below 0.72 (evals/seed.jsonl).",
-    )
-    min_support_similarity: float = Field(
-        default=0.80, ge=0.0, le=1.0,
-        description="A claim is supported only by a passage sentence at least this similar to it (e5 cosine, "
-        "query vs passage; calibrated on evals/sets/checker.jsonl).",
-    )
-    verify_with_model: bool = Field(
-        default=True,
-        description="Also ask the answer model whether the evidence states each claim (P(yes) from its token "
-        "probabilities, prompts/verify.en.txt; about 0.2-0.5 s a sentence with the llamacpp back end, skipped "
-        "by back ends without token probabilities). Catches swapped roles and figures the rules cannot. Not "
-        "asked of the bundled 0.5B model, whose judgements were measured no better than chance "
-        "(assistant/models.py): with it the rules decide alone.",
-    )
-    min_entailment: float = Field(
-        default=0.3, ge=0.0, le=1.0,
-        description="A claim the rules accept is still refused when the model's P(yes) is below this. "
-        "Swept on the checker set (evals/sets/checker.jsonl) with prompts/verify.en.txt's 13 demonstrations: "
-        "0.3 gives false-accept 0.056 / false-reject 0.083, 0.5 gives 0.028 / 0.153.",
-    )
-    check_answers_question: bool = Field(
-        default=True,
-        description="After the support check, ask the answer model whether the supported sentences give what "
-        "the question asks (prompts/answers.en.txt, P(yes) from its token probabilities, about 1-3 s); refuse "
-        "when they do not. The explicit abstention decision for near-topic questions. Needs verify_with_model "
-        "and a back end with token probabilities; not made with the bundled 0.5B model (see verify_with_model).",
-    )
-    min_answers_question: float = Field(
-        default=0.6, ge=0.0, le=1.0,
-        description="Refuse when the model's P(the answer answers the question) is below this. Swept on "
-        "replays of recorded answers (`assistant eval --replay`): up to 0.6 no correct answer of the seed set, "
-        "40 XQuAD and 40 held-out-run questions was refused, and 4 of the 15 held-out questions answered "
-        "were; 0.7 refused correct ones.",
     )
     prompt_variant: str = Field(default="default", description="Prompt file variant (prompts/answer.<variant>.<lang>.txt).")
     prompts_dir: Path | None = Field(
@@ -99,6 +75,61 @@ class Answering(Section):
     )
     max_question_chars: int = Field(default=2000, ge=10, description="Longest question accepted.")
     history_turns: int = Field(default=3, ge=0, le=20, description="Earlier turns used to resolve follow-ups.")
+
+
+class Verify(Section):
+    """The verifier's knobs, all in one place (``assistant/verify/``)."""
+
+    with_model: bool = Field(
+        default=True,
+        description="Ask the answer model whether the evidence states each claim (P(yes) from its token "
+        "probabilities, prompts/verify.en.txt), a feature of the combiner's 'judge' fit. Not asked of the bundled "
+        "0.5B model (assistant/models.py) nor of back ends without token probabilities: the 'plain' fit decides.",
+    )
+    threshold: float | None = Field(
+        default=None, ge=0.0, le=1.0,
+        description="P(supported) from the learned combiner at which a claim is supported; empty: the threshold "
+        "calibrated with the weights (false-accept <= 0.05 on the dev half, cross-validated). 0 accepts every "
+        "aligned claim (tests with the hash embedder).",
+    )
+    weights: Path | None = Field(default=None, description="Another combiner.json (python -m evals.combiner writes one).")
+    judge_floor: float = Field(
+        default=0.05, ge=0.0, le=1.0,
+        description="The judge is not asked when the combiner without it gives P(supported) below this (it costs "
+        "0.2-0.5 s a claim).",
+    )
+    neighbour_margin: float = Field(
+        default=0.04, ge=0.0, le=1.0,
+        description="An adjacent sentence this close in e5 similarity to the best one joins the evidence.",
+    )
+    alternative_margin: float = Field(
+        default=0.03, ge=0.0, le=1.0,
+        description="Other sentences this close to the best are tried too; the one with the fewest findings is the evidence.",
+    )
+    alternatives: int = Field(default=2, ge=0, le=10, description="How many other sentences are tried at most.")
+    translation_similarity: float = Field(
+        default=0.75, ge=0.0, le=1.0,
+        description="USE cosine at which two words are one name in two languages ('Germany' / 'Deutschland' 0.90).",
+    )
+    check_answers_question: bool = Field(
+        default=True,
+        description="After the support check, ask the answer model whether the supported sentences give what the "
+        "question asks (prompts/answers.en.txt); refuse when they do not. Needs with_model and token probabilities.",
+    )
+    min_answers_question: float = Field(
+        default=0.6, ge=0.0, le=1.0,
+        description="Refuse when the model's P(the answer answers the question) is below this.",
+    )
+
+    def verifier_settings(self):
+        from .verify import VerifierSettings
+
+        return VerifierSettings(
+            neighbour_margin=self.neighbour_margin, alternative_margin=self.alternative_margin,
+            alternatives=self.alternatives, translation_similarity=self.translation_similarity,
+            judge_floor=self.judge_floor, threshold=self.threshold, min_answer=self.min_answers_question,
+            weights=str(self.weights) if self.weights else None,
+        )
 
 
 class UI(Section):
@@ -154,6 +185,7 @@ class Settings(BaseSettings):
     retrieval: Retrieval = Field(default_factory=Retrieval)
     llm: LLM = Field(default_factory=LLM)
     answering: Answering = Field(default_factory=Answering)
+    verify: Verify = Field(default_factory=Verify)
     ui: UI = Field(default_factory=UI)
 
     @classmethod

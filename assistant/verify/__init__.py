@@ -1,0 +1,203 @@
+"""The verifier: does a passage state a claim? Each claim gets a verdict, ``supported``,
+``contradicted`` or ``not_found``, with the evidence sentences it rests on and coded findings.
+
+No entailment model ships in any package this product may use, so the verdict is learned:
+
+1. **Align** (``align.py``): the claim's e5 vector against every sentence, clause and headline of
+   the passages it cites; the best candidate and its close neighbour are the evidence.
+2. **Check** (``checks.py``): small checks compare claim and evidence (figures, dates, weekdays,
+   names, polarity, direction, modality, quotations, roles, the question's names) and return
+   ``Finding``s with a ``Code``.
+3. **Combine** (``combiner.py``): one logistic model, fitted on synthetic hard negatives of articles
+   the product never ships, turns the findings and the scores (e5 and USE similarity, word coverage,
+   the answer model's P(yes) where it is asked) into P(supported).
+
+Not supported with a contradicting finding (another figure, date or weekday, a negation, the other
+direction, swapped roles) is ``contradicted``; otherwise ``not_found``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from vectorstore.embedder import Embedder
+from vectorstore.language import detect_language
+from vectorstore.text import STOPWORDS, WORD, content_words, date_mentions, numbers_outside_dates, strip_markers
+
+from .align import Aligner, overlaps, sentence_of
+from .checks import Pair, coverage, run_checks
+from .combiner import Combiner, features, load_combiner
+from .judges import AnswerJudge, ModelJudge, PromptJudge
+from .types import CONTRADICTING, GATES, ClaimCheck, Code, Evidence, Finding, Source, Verdict
+
+__all__ = [
+    "AnswerJudge", "ClaimCheck", "Code", "Evidence", "Finding", "ModelJudge", "PromptJudge", "Source", "Verdict",
+    "Verifier", "VerifierSettings",
+]
+
+#: P(yes) of "does the passage state the claim?" from a model, or None when it cannot tell.
+Entailment = Callable[[str, str], float | None]
+
+#: A claim of at most this many words is a fragment ("Keir Starmer."), aligned with its question.
+FRAGMENT_WORDS = 4
+_NO_CONTENT = {"yes", "no", "ja", "nein", "doch", "stimmt", "richtig", "correct", "true", "right", "indeed",
+               "tatsächlich", "fall", "case", "did", "does", "tat", "genau", "exactly", "so"}
+
+
+@dataclass(frozen=True)
+class VerifierSettings:
+    """The verifier's knobs (``Settings.verify`` carries them; see its field descriptions)."""
+
+    neighbour_margin: float = 0.04
+    alternative_margin: float = 0.03
+    alternatives: int = 2
+    translation_similarity: float = 0.75
+    judge_floor: float = 0.05
+    threshold: float | None = None  # None: the combiner's calibrated one
+    min_answer: float = 0.6
+    same_matter_similarity: float = 0.75  # a contradicting sentence this similar is about the claim's matter
+    weights: str | None = None  # another combiner.json
+
+
+def _states_something(text: str) -> bool:
+    words = [w for w in content_words(text, min_len=3) if w.lower() not in _NO_CONTENT]
+    return bool(words or numbers_outside_dates(text) or date_mentions(text))
+
+
+def _unfinished(text: str) -> bool:
+    return text.rstrip(" .!?").endswith(("…", "..."))
+
+
+class Verifier:
+    """Checks claims against sources. ``embedder`` is the store's: of a fused one (e5 + USE) e5
+    aligns and USE adds its similarity and reads names across languages."""
+
+    def __init__(self, embedder: Embedder, settings: VerifierSettings | None = None, *,
+                 entailment: Entailment | None = None, answer_judge: AnswerJudge | None = None,
+                 combiner: Combiner | None = None):
+        self.settings = settings or VerifierSettings()
+        self.embedder = getattr(embedder, "first", embedder)
+        second = getattr(embedder, "second", None)
+        self.use = second if getattr(second, "name", "").startswith("use") else None
+        self.entailment = entailment
+        self.answer_judge = answer_judge
+        self.combiner = combiner or load_combiner(self.settings.weights)
+        self.aligner = Aligner(self.embedder, self.settings.neighbour_margin)
+
+    @property
+    def min_answer(self) -> float:
+        return self.settings.min_answer
+
+    def _model(self):
+        return self.combiner.judge if self.entailment is not None else self.combiner.plain
+
+    def threshold(self) -> float:
+        return self.settings.threshold if self.settings.threshold is not None else self._model().threshold
+
+    def translated(self, names: Sequence[str], text: str) -> bool:
+        """Whether ``text`` has one of ``names`` in another language, by USE (trained on translation
+        pairs); False without it."""
+        if self.use is None or not names:
+            return False
+        candidates = list(dict.fromkeys(w for w in WORD.findall(text) if len(w) >= 3 and w.lower() not in STOPWORDS))[:400]
+        if not candidates:
+            return False
+        vectors = self.use.embed([*names, *candidates], "passage")
+        return bool((vectors[: len(names)] @ vectors[len(names):].T).max() >= self.settings.translation_similarity)
+
+    def check(self, claim: str, sources: Sequence[Source], cited: Sequence[int] | None = None, *,
+              language: str | None = None, question: str = "") -> ClaimCheck:
+        """The verdict on ``claim`` (markers are ignored) against ``sources`` (the 1-based ``cited``
+        ones only, when given)."""
+        text = strip_markers(claim)
+        numbered = [(i, s) for i, s in enumerate(sources, 1) if cited is None or i in cited]
+        gate = (Code.NO_PASSAGE if not numbered else Code.NO_CONTENT if not _states_something(text)
+                else Code.UNFINISHED if _unfinished(text) else None)
+        if gate:
+            return ClaimCheck(text, "not_found", findings=(Finding(gate),))
+        fragment = bool(question) and len(WORD.findall(text)) <= FRAGMENT_WORDS
+        ranked = self.aligner.rank(f"{question} {text}" if fragment else text, numbered)
+        candidate = self._choose(text, ranked, sources, question, fragment, language)
+        return self._decide(text, candidate, fragment, question)
+
+    def _choose(self, text, ranked, sources, question, fragment, language) -> tuple:
+        """Of the best candidate and the next ones within the margin (not clauses of a sentence
+        already tried), the one with the fewest findings: of two near-equal sentences, the one with
+        the claim's figure."""
+        s = self.settings
+        tried: list[Evidence] = []
+        best = None
+        for e in ranked[: 1 + 3 * s.alternatives]:
+            if tried and (e.similarity < ranked[0].similarity - s.alternative_margin or len(tried) > s.alternatives):
+                break
+            if any(overlaps(e, t) for t in tried):
+                continue
+            tried.append(e)
+            got = self._candidate(text, e, ranked, sources, question, fragment, language)
+            if best is None or len(got[1]) < len(best[1]):
+                best = got
+        return best
+
+    def _candidate(self, text, best, ranked, sources, question, fragment, language) -> tuple:
+        src = sources[best.source - 1]
+        whole_text = src.title if best.in_title else src.text
+        evidence = self.aligner.window(best, ranked, whole_text)
+        evidence_text = " ".join(e.text for e in evidence)
+        before = [e.text for e in ranked if e.source == best.source and not e.in_title and e.end <= evidence[0].start]
+        claim_language = language or detect_language(text)
+        passage_language = detect_language(src.text)
+        pair = Pair(
+            claim=text, evidence=evidence_text, sentence=sentence_of(best, ranked).text, passage=f"{src.text} {src.title}",
+            date=src.date, whole=src.whole, before=before[-1] if before and not best.in_title else "",
+            question=question, claim_language=claim_language, passage_language=passage_language,
+            translated=self.translated,
+        )
+        findings = run_checks(pair)
+        second = next((e.similarity for e in ranked if not overlaps(e, best)), 0.0)
+        scores = {
+            "sim_e5": best.similarity, "sim_use": self._use_similarity(text, evidence_text, best.similarity),
+            "sim_margin": best.similarity - second, "crosslingual": float(pair.crosslingual),
+            "coverage": 0.0 if pair.crosslingual else coverage(text, pair.passage, passage_language),
+            "in_title": float(best.in_title), "fragment": float(fragment),
+        }
+        return evidence, findings, scores, pair
+
+    def _use_similarity(self, a: str, b: str, fallback: float) -> float:
+        if self.use is None:
+            return fallback
+        va, vb = self.use.embed([a, b], "passage")
+        return float(va @ vb)
+
+    def _decide(self, text: str, candidate: tuple, fragment: bool, question: str) -> ClaimCheck:
+        evidence, findings, scores, pair = candidate
+        p = self.combiner.plain.probability(features(scores, findings))
+        entail = None
+        if self.entailment is not None and p >= self.settings.judge_floor:
+            entail = self.entailment(pair.evidence, f"{question} — {text}" if fragment else text)
+            if entail is not None:
+                scores = {**scores, "judge": entail}
+                p = self.combiner.judge.probability(features(scores, findings))
+        supported = p >= self.threshold()
+        verdict: Verdict = "supported"
+        if not supported:
+            verdict = "contradicted" if any(f.code in CONTRADICTING for f in findings) else "not_found"
+            if not findings:
+                findings = (Finding(Code.JUDGE_NO if entail is not None and entail < 0.5 else Code.COMBINED),)
+        return ClaimCheck(text, verdict, evidence, findings, evidence[0].similarity if evidence else 0.0, entail, p, scores)
+
+    def features(self, claim: str, sources: Sequence[Source], *, language: str | None = None,
+                 question: str = "") -> tuple[list[float], tuple[Finding, ...], str] | None:
+        """The combiner's input for a claim against all of ``sources`` (for training), with the evidence
+        text the judge would read; None for a claim a gate stops."""
+        text = strip_markers(claim)
+        if not sources or not _states_something(text) or _unfinished(text):
+            return None
+        fragment = bool(question) and len(WORD.findall(text)) <= FRAGMENT_WORDS
+        numbered = list(enumerate(sources, 1))
+        ranked = self.aligner.rank(f"{question} {text}" if fragment else text, numbered)
+        evidence, findings, scores, pair = self._choose(text, ranked, sources, question, fragment, language)
+        return features(scores, findings), findings, pair.evidence
+
+
+GATE_CODES = GATES

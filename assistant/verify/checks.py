@@ -1,0 +1,231 @@
+"""The checks: each compares a claim with its evidence and returns coded ``Finding``s.
+
+A check says what it sees, never what the verdict is: the combiner (``combiner.py``) weighs the
+findings together with the similarity scores, as learned from synthetic pairs. So a check may be
+noisy (a reordered sentence may look like swapped roles) and its weight says how much that counts.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from vectorstore.text import MONTHS, STOPWORDS, WORD, date_mentions, fold, names, same_date
+
+from . import words
+from .types import Code, Finding
+
+#: ``(names, text) -> bool``: whether ``text`` has one of ``names`` in another language
+Translated = Callable[[Sequence[str], str], bool]
+
+_WEEKDAY_NAMES = ("montag", "dienstag", "mittwoch", "donnerstag", "freitag", "samstag", "sonntag",
+                  "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_QUOTATION = re.compile(r"[“„\"»«‚]([^“”„\"»«]{3,200})[”“\"«»‘]")
+
+
+@dataclass(frozen=True)
+class Pair:
+    """What the checks look at: the claim, its evidence sentences, the best one's whole sentence, the
+    passage (text and title), its header date, the whole article and the question."""
+
+    claim: str
+    evidence: str
+    sentence: str
+    passage: str
+    date: str = ""
+    whole: str = ""
+    before: str = ""  # the sentence before the evidence: what its pronouns stand for
+    question: str = ""
+    claim_language: str = "de"
+    passage_language: str = "de"
+    translated: Translated = field(default=lambda names, text: False, compare=False)
+
+    @property
+    def crosslingual(self) -> bool:
+        return self.claim_language != self.passage_language
+
+
+def check_figures(p: Pair) -> list[Finding]:
+    """Every figure of the claim must be the evidence's (a year may come from the header date)."""
+    have = words.figures(p.evidence, p.passage_language) | set(re.findall(r"\d+", p.date))
+    given = words.figures(p.evidence, p.passage_language)
+    code = Code.FIGURE_DIFFERS if given else Code.FIGURE_MISSING
+    return [Finding(code, n, ", ".join(sorted(given))) for n in sorted(words.figures(p.claim, p.claim_language) - have)]
+
+
+def check_dates(p: Pair) -> list[Finding]:
+    """Every date of the claim must be one of the evidence's or the header's; a month the evidence
+    names in the header's year counts ("im Februar" in a passage dated 2025)."""
+    given = [d.value for d in date_mentions(p.evidence)]
+    have = given + ([p.date] if p.date else [])
+    months = {MONTHS[w] for w in map(fold, WORD.findall(p.evidence)) if w in MONTHS}
+    out = []
+    for d in date_mentions(p.claim):
+        if any(same_date(d.value, e) for e in have):
+            continue
+        month_named = int(d.value[5:7]) in months
+        if not given and month_named and (d.value[:4] == "????" or d.value[:4] in p.evidence + p.date):
+            continue
+        out.append(Finding(Code.DATE_DIFFERS if given else Code.DATE_MISSING, p.claim[d.start : d.end], ", ".join(given)))
+    return out
+
+
+def weekdays(text: str) -> set[int]:
+    """The weekdays a text names (also inside "Dienstagabend"), 0 = Monday."""
+    t = fold(text)
+    return {i % 7 for i, d in enumerate(_WEEKDAY_NAMES) if d in t}
+
+
+def check_weekdays(p: Pair) -> list[Finding]:
+    claim, evidence = weekdays(p.claim), weekdays(p.evidence)
+    if claim and evidence and not claim & evidence:
+        return [Finding(Code.WEEKDAY_DIFFERS)]
+    return []
+
+
+def _claim_names(p: Pair) -> list[str]:
+    return [n for n in dict.fromkeys(names(p.claim)) if fold(n) not in {"ja", "nein", "yes", "no"}]
+
+
+def _strong_name(word: str, claim: str, language: str) -> bool:
+    """A proper name for sure: any capitalised word of English, an acronym ("OPCW"), a compound with
+    one ("MSFC-Ingenieure") or a run of capitalised words ("Wernher von Braun"); a German noun alone is
+    not (its synonym is no error)."""
+    if language == "en" or sum(c.isupper() for c in word) >= 2 or any(c.isdigit() for c in word):
+        return True
+    return bool(re.search(rf"(?:\b[A-ZÄÖÜ]\w+\s+){re.escape(word)}\b|\b{re.escape(word)}\s+[A-ZÄÖÜ]\w+", claim))
+
+
+def check_names(p: Pair) -> list[Finding]:
+    """The claim's names (capitalised words) must be in the passage, and near the evidence: a name the
+    passage has only elsewhere belongs to another statement. A German noun the passage lacks is
+    ``WORD_MISSING``, a weaker sign (a synonym)."""
+    passage = words.Words(f"{p.passage} {p.date}", p.passage_language)
+    near = words.Words(f"{p.before} {p.evidence}", p.passage_language)
+    out = []
+    for n in _claim_names(p):
+        if near.has(n):
+            continue
+        if passage.has(n):
+            out.append(Finding(Code.NAME_ELSEWHERE, n))
+        elif not (p.crosslingual and p.translated([n], p.passage)):
+            out.append(Finding(Code.NAME_MISSING if _strong_name(n, p.claim, p.claim_language) else Code.WORD_MISSING, n))
+    return out
+
+
+def negations(text: str) -> int:
+    """How many negations and negative predicates a text has."""
+    text = words.remove("not_negations", text)
+    return words.count("negators", text) + words.count("negative_predicates", text)
+
+
+def check_polarity(p: Pair) -> list[Finding]:
+    """Negations and negative predicates, counted in the claim and in the evidence (its best
+    sentence whole, and the evidence window): a different parity from both says the opposite."""
+    claim = negations(p.claim) % 2
+    if claim != negations(p.sentence) % 2 and claim != negations(p.evidence) % 2:
+        return [Finding(Code.POLARITY, evidence_part=p.sentence[:160])]
+    return []
+
+
+def _direction(text: str) -> int:
+    return words.count("up", text) - words.count("down", text) + 2 * (words.count("all", text) - words.count("some", text))
+
+
+def check_direction(p: Pair) -> list[Finding]:
+    """A quantity or a quantifier going the other way: more/fewer, rose/fell, all/some."""
+    claim, evidence = _direction(p.claim), _direction(p.evidence)
+    if claim * evidence < 0:
+        return [Finding(Code.DIRECTION, evidence_part=p.evidence[:160])]
+    return []
+
+
+def check_modality(p: Pair) -> list[Finding]:
+    """Evidence that says only that a thing may be so does not state that it is so."""
+    if words.has("hedges", p.sentence) and not words.has("hedges", p.claim):
+        return [Finding(Code.MODALITY, evidence_part=p.sentence[:160])]
+    return []
+
+
+def check_quotes(p: Pair) -> list[Finding]:
+    """A quotation the claim copies (most of its words are the passage's) must be faithful; one with
+    few of them is a translation, left to the other checks."""
+    if p.crosslingual:
+        return []
+    have = words.Words(p.passage, p.passage_language)
+    out = []
+    for m in _QUOTATION.finditer(p.claim):
+        content = [w for w in WORD.findall(m.group(1)) if len(w) >= 4]
+        found = [have.has(w) for w in content]
+        if len(content) >= 2 and sum(found) >= 0.7 * len(content) and not all(found):
+            out.append(Finding(Code.QUOTE, m.group(0)))
+    return out
+
+
+def _positions(text: str, wanted: Sequence[str], language: str) -> dict[str, int]:
+    tokens = [fold(w) for w in WORD.findall(text)]
+    out = {}
+    for n in wanted:
+        f = fold(n)
+        at = next((i for i, t in enumerate(tokens) if t == f or (len(f) >= 5 and t.startswith(f[:-2]))), None)
+        if at is not None:
+            out[n] = at
+    return out
+
+
+def _passive(text: str) -> bool:
+    return words.has("passive", text) and words.has("agent", text)
+
+
+#: two names further apart than this (in words) are not one actor and the one acted upon
+ROLE_DISTANCE = 6
+
+
+def check_roles(p: Pair) -> list[Finding]:
+    """Two close names in the opposite order in claim and evidence, with both active or both passive:
+    who did what to whom is swapped."""
+    named = [n for n in _claim_names(p) if _strong_name(n, p.claim, p.claim_language)]
+    in_claim = _positions(p.claim, named, p.claim_language)
+    in_evidence = _positions(p.evidence, named, p.passage_language)
+    both = [n for n in named if n in in_claim and n in in_evidence]
+    if _passive(p.claim) != _passive(p.evidence):
+        return []
+    for i, a in enumerate(both):
+        for b in both[i + 1 :]:
+            dc, de = in_claim[a] - in_claim[b], in_evidence[a] - in_evidence[b]
+            if fold(a) != fold(b) and dc * de < 0 and abs(dc) <= ROLE_DISTANCE and abs(de) <= ROLE_DISTANCE:
+                return [Finding(Code.ROLES, f"{a} / {b}")]
+    return []
+
+
+def check_question_names(p: Pair) -> list[Finding]:
+    """A passage that names none of the question's names (found in the whole article, or in the other
+    language) is about something else."""
+    asked = [n for n in dict.fromkeys(names(f"x {p.question}")) if len(n) >= 3] if p.question else []
+    if not asked:
+        return []
+    about_text = f"{p.whole} {p.passage}"
+    about = words.Words(about_text, p.passage_language)
+    if any(about.has(n) for n in asked) or p.translated(asked, about_text):
+        return []
+    return [Finding(Code.QUESTION_NAME_ABSENT, ", ".join(asked))]
+
+
+CHECKS: tuple[Callable[[Pair], list[Finding]], ...] = (
+    check_figures, check_dates, check_weekdays, check_names, check_polarity, check_direction, check_modality,
+    check_quotes, check_roles, check_question_names,
+)
+
+
+def run_checks(p: Pair, checks: Sequence[Callable[[Pair], list[Finding]]] = CHECKS) -> tuple[Finding, ...]:
+    return tuple(f for check in checks for f in check(p))
+
+
+def coverage(claim: str, passage: str, language: str) -> float:
+    """The share of the claim's content words (four letters or more) found, tolerantly, in the passage."""
+    content = [w for w in WORD.findall(claim) if len(w) >= 4 and w.lower() not in STOPWORDS]
+    if not content:
+        return 1.0
+    have = words.Words(passage, language)
+    return sum(have.has(w) for w in content) / len(content)

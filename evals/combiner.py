@@ -1,0 +1,147 @@
+"""Rebuild the verifier's learned combiner (``assistant/verify/combiner.json``) from the dev half of
+the synthetic verifier corpus:
+
+    python -m evals.combiner                                   # features, then the fit (plain model)
+    python -m evals.combiner --judge qwen2.5-coder-1.5b --judge-sample 500   # also the judge model
+
+Each dev pair goes through the verifier's alignment and checks (``Verifier.features``); a logistic
+regression learns P(supported) from those features. The threshold is chosen on 5-fold
+cross-validated probabilities of the dev half: the lowest false-reject with false-accept ≤ the
+target. The test half is never read here. Features are cached per corpus, embedder and code version
+(``--cache``), so a refit takes seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import hashlib
+import json
+import random
+from pathlib import Path
+
+from assistant.settings import Settings
+from assistant.verify import Source, Verifier
+from assistant.verify.combiner import FEATURES, SCORES, Combiner, Model
+from evals.checker import verifier_from
+
+CORPUS = Path(__file__).with_name("sets") / "verifier-corpus.jsonl"
+WEIGHTS = Path(__file__).resolve().parents[1] / "assistant" / "verify" / "combiner.json"
+JUDGE = FEATURES.index("judge") if "judge" in FEATURES else SCORES.index("judge")
+
+
+def dev_pairs(path: Path) -> list[dict]:
+    from evals.checker import _xquad_titles
+    from evals.splits import checker_split
+
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [r for r in rows if (r.get("split") or checker_split(r, _xquad_titles())) == "dev"]
+
+
+def _neutral() -> Combiner:
+    zero = Model(tuple(0.0 for _ in FEATURES), 0.0, 0.5)
+    return Combiner(zero, zero, {})
+
+
+def compute_features(rows: list[dict], verifier: Verifier, judge=None) -> list[dict]:
+    out = []
+    for r in rows:
+        got = verifier.features(r["claim"], [Source(r["passage"], r.get("passage_title", ""), r.get("passage_date", ""))],
+                                language=r["claim_language"])
+        if got is None:
+            continue
+        x, findings, evidence = got
+        if judge is not None:
+            p = judge(evidence, r["claim"])
+            x[JUDGE] = 0.5 if p is None else p
+        out.append({"id": r["id"], "kind": r["kind"], "label": r["label"], "x": x,
+                    "crosslingual": r["claim_language"] != r.get("passage_language", "de")})
+    return out
+
+
+def choose_threshold(probs: list[float], labels: list[int], max_false_accept: float) -> tuple[float, float, float]:
+    """(threshold, false-accept, false-reject) with the least false-reject at false-accept ≤ the target."""
+    pos = sum(labels)
+    neg = len(labels) - pos
+    best = (1.0, 0.0, 1.0)
+    for t in sorted(set(round(p, 3) for p in probs)):
+        fa = sum(p >= t and not y for p, y in zip(probs, labels)) / max(neg, 1)
+        fr = sum(p < t and y for p, y in zip(probs, labels)) / max(pos, 1)
+        if fa <= max_false_accept and fr < best[2]:
+            best = (t, fa, fr)
+    return best
+
+
+def fit(rows: list[dict], max_false_accept: float, seed: int = 0) -> tuple[dict, dict]:
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    x = [r["x"] for r in rows]
+    y = [int(r["label"] == "supported") for r in rows]
+    model = make_pipeline(StandardScaler(), LogisticRegression(C=1.0, class_weight="balanced", max_iter=2000))
+    folds = StratifiedKFold(5, shuffle=True, random_state=seed)
+    probs = cross_val_predict(model, x, y, cv=folds, method="predict_proba")[:, 1].tolist()
+    threshold, fa, fr = choose_threshold(probs, y, max_false_accept)
+    model.fit(x, y)
+    scaler, lr = model[0], model[1]
+    # the product applies the weights to raw features: fold the scaling into them
+    scale = [s if s > 0 else 1.0 for s in scaler.scale_]
+    coef = [w / s for w, s in zip(lr.coef_[0], scale)]
+    intercept = lr.intercept_[0] - sum(w * m for w, m in zip(coef, scaler.mean_))
+    weights = {"coef": [round(float(w), 5) for w in coef], "intercept": round(float(intercept), 5), "threshold": threshold}
+    return weights, {"n": len(rows), "cv_false_accept": round(fa, 4), "cv_false_reject": round(fr, 4)}
+
+
+def _cache_path(cache: Path, corpus: Path, name: str) -> Path:
+    code = "".join((Path(__file__).resolve().parents[1] / "assistant" / "verify" / f).read_text(encoding="utf-8")
+                   for f in ("checks.py", "align.py", "combiner.py", "words/de.json", "words/en.json"))
+    key = hashlib.sha256(corpus.read_bytes() + code.encode()).hexdigest()[:16]
+    return cache / f"combiner-features-{name}-{key}.json"
+
+
+def _features_cached(rows, verifier, judge, path: Path) -> list[dict]:
+    if path.exists():
+        return json.loads(path.read_text(encoding="utf-8"))
+    got = compute_features(rows, verifier, judge)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(got), encoding="utf-8")
+    return got
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m evals.combiner", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--corpus", type=Path, default=CORPUS)
+    ap.add_argument("--out", type=Path, default=WEIGHTS)
+    ap.add_argument("--judge", metavar="MODEL", help="also fit the judge model, with this GGUF's P(yes)")
+    ap.add_argument("--judge-sample", type=int, default=500, help="dev pairs the judge reads (it is slow)")
+    ap.add_argument("--max-false-accept", type=float, default=0.05)
+    ap.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "newsqa")
+    args = ap.parse_args(argv)
+    rows = dev_pairs(args.corpus)
+    verifier = verifier_from(Settings(), combiner=_neutral())
+    plain_rows = _features_cached(rows, verifier, None, _cache_path(args.cache, args.corpus, "plain"))
+    plain, plain_meta = fit(plain_rows, args.max_false_accept)
+    old = json.loads(args.out.read_text(encoding="utf-8")) if args.out.exists() else {}
+    judge, judge_meta = old.get("judge", plain), old.get("meta", {}).get("judge", {"from": "plain"})
+    if args.judge:
+        from evals.checker import judge_from
+
+        sample = random.Random(0).sample(rows, min(args.judge_sample, len(rows)))
+        judged = _features_cached(sample, verifier, judge_from(Settings(), args.judge),
+                                  _cache_path(args.cache, args.corpus, f"judge-{args.judge}-{len(sample)}"))
+        judge, judge_meta = fit(judged, args.max_false_accept)
+        judge_meta["model"] = args.judge
+    meta = {"corpus": str(args.corpus.name), "corpus_sha256": hashlib.sha256(args.corpus.read_bytes()).hexdigest(),
+            "split": "dev", "fitted": dt.date.today().isoformat(), "plain": plain_meta, "judge": judge_meta,
+            "rebuild": "python -m evals.combiner [--judge MODEL]"}
+    args.out.write_text(json.dumps({"features": list(FEATURES), "plain": plain, "judge": judge, "meta": meta},
+                                   indent=1) + "\n", encoding="utf-8")
+    print(json.dumps(meta, indent=1))
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())
