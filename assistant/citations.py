@@ -30,11 +30,6 @@ from vectorstore.language import detect_language
 from vectorstore.text import (
     MARKER,
     MARKER_WITH_SPACE,
-    MONTHS,
-    STOPWORDS_DE,
-    WORD,
-    content_words,
-    date_mentions,
     fold,
     marker_numbers,
     names,
@@ -46,7 +41,8 @@ from vectorstore.types import Hit
 from .safety import neutralize
 from .types import REFUSAL, Checked, Citation, SentenceCheck
 from .verify import ClaimCheck, Code, Evidence, Source, Verifier
-from .verify.checks import negations, weekdays
+from .verify.checks import negations
+from .verify.question import is_yes_no, question_fit
 
 _REFUSAL_PATTERNS = [
     re.compile(p, re.IGNORECASE)
@@ -104,182 +100,6 @@ def quote_evidence(sentence: str, language: str) -> str:
     contradicts (a yes/no question answered the wrong way round, a garbled polarity)."""
     text = " ".join(sentence.split()).strip().strip("„“”\"»«").rstrip(".!?;:")
     return QUOTE.get(language, QUOTE["en"]).format(text) + "."
-
-
-_W_WORDS = frozenset(
-    """wer wen wem wessen was wann wo woher wohin warum wieso weshalb weswegen wie welche welcher welches
-    welchen welchem womit wofür wodurch worüber wozu who whom whose what when where why how which""".split()
-)
-_AUXILIARIES = frozenset(
-    """did does do is are was were has have had will would can could should shall may might must
-    hat haben hatte hatten ist sind war waren wird werden wurde wurden kann können konnte konnten soll
-    sollen sollte sollten will wollen wollte darf dürfen durfte muss müssen musste gibt gab""".split()
-)
-
-
-def is_yes_no(question: str) -> bool:
-    """A question asked to be answered yes or no: English opens with an auxiliary ("Did Trump …?"),
-    German with its finite verb ("Hat Trump …?", "Nimmt Merz teil?"), and neither has a question word
-    near its start ("Und wer war dabei?", "In welchem Jahr …?" are not)."""
-    words = [w.lower() for w in WORD.findall(question)][:4]
-    if not words or any(w in _W_WORDS for w in words[:3]):
-        return False
-    if words[0] in _AUXILIARIES:
-        return True
-    first = WORD.findall(question)[0]
-    return detect_language(question, default="de") == "de" and first[:1].isupper() and first.lower() not in STOPWORDS_DE | {"und", "aber", "laut"}
-
-
-# A question that asks for a figure ("Wie viele …?", "In which year …?") is answered only by a figure.
-_ASKS_FOR_A_FIGURE = re.compile(
-    r"\b(?:wie\s*viele?|wie\s+(?:hoch|lange|alt)|(?:in\s+)?welche[ms]?\s+jahr|"
-    r"how\s+(?:many|much|long|old)|(?:in\s+)?(?:which|what)\s+year)\b",
-    re.IGNORECASE,
-)
-# Words that give an amount without digits: number words, German ones also as the start of a compound
-# ("Zehnfache", "dreimal"), English ones with their endings ("tenth", "hundreds"), and the vague or
-# zero ones ("mehrere", "keine", "none").
-_FIGURE_STEMS_DE = tuple(
-    """zwei drei vier fünf sechs sieben acht neun zehn elf zwölf zwanzig dreißig vierzig fünfzig hundert
-    tausend million milliard dutzend doppel halb hälfte einmal einzig mehrere einige zahlreich kein""".split()
-)
-_FIGURE_WORDS_EN = frozenset(
-    """two three four five six seven eight nine ten eleven twelve twenty thirty forty fifty hundred
-    thousand million billion dozen double twice half once single several few numerous none""".split()
-)
-_EN_ENDINGS = ("", "s", "th", "ths", "fold", "teen", "ty")
-_ONLY_ONE = re.compile(r"\b(?:nur|lediglich|genau|only|just|exactly)\s+(?:ein|eine|einen|einem|einer|one)\b", re.IGNORECASE)
-
-
-def asks_for_a_figure(question: str) -> bool:
-    """How many, how much, how long, how old, which year."""
-    return bool(_ASKS_FOR_A_FIGURE.search(question))
-
-
-def gives_a_figure(text: str) -> bool:
-    """Whether a text states an amount or a year: a digit, a number word, "nur ein"/"only one". The
-    plain article ("ein", "one") does not count: "Die Ukraine braucht ein langfristiges Engagement"
-    gives no number of Patriot systems."""
-    text = MARKER.sub("", text)
-    if any(c.isdigit() for c in text) or _ONLY_ONE.search(text):
-        return True
-    for word in WORD.findall(text):
-        w = word.lower()
-        if w.startswith(_FIGURE_STEMS_DE) or any(w.removesuffix(e) in _FIGURE_WORDS_EN for e in _EN_ENDINGS if w.endswith(e)):
-            return True
-    return False
-
-
-# A question that asks when ("Wann …?", "Seit wann …?", "When …?", "In which month …?") is answered
-# only by a time: a date, a year or another figure, a month, a weekday, a word for a span of time, or
-# a clause that places it ("nach dem Krieg", "after the vote", "als er …").
-_ASKS_FOR_A_TIME = re.compile(
-    r"^\W*(?:\w+\s+){0,3}?(?:wann|when)\b|\b(?:(?:in|an|zu)\s+welche[mn]?\s+(?:monat|tag|zeit\w*|jahrhundert|jahrzehnt)"
-    r"|(?:in|on|at)\s+(?:which|what)\s+(?:month|day|date|time|century|decade))\b",
-    re.IGNORECASE,
-)
-_TIME_WORDS = re.compile(
-    r"\b(?:heute|gestern|morgen|vorgestern|übermorgen|bald|damals|früher|später|zuvor|zuletzt|derzeit|jetzt|nun"
-    r"|today|yesterday|tomorrow|soon|earlier|later|previously|recently|currently|now|ago"
-    r"|nach|vor|seit|während|bis|ab|nachdem|bevor|ehe|sobald|gleichzeitig"
-    r"|after|before|since|during|until|till|when|while|by\s+the\s+time)\b"
-    r"|\w*(?:jahr|jahre|jahren|jahres|jahrhundert\w*|jahrzehnt\w*|monat\w*|woche\w*|morgen|abend\w*|nacht)\b"
-    r"|\b(?:tag|tage|tagen|tages|stunde|stunden|zeit|zeiten|frühling\w*|sommer\w*|herbst\w*|winter\w*|ära|epoche\w*"
-    r"|periode\w*|year|years|century|centuries|decade|decades|month|months|week|weeks|day|days|hour|hours|time|times"
-    r"|morning|evening|night|spring|summer|autumn|fall|winter|era|period|age)\b",
-    re.IGNORECASE,
-)
-
-
-def asks_for_a_time(question: str) -> bool:
-    """When, since when, in which month or century."""
-    return bool(_ASKS_FOR_A_TIME.search(question))
-
-
-def gives_a_time(text: str) -> bool:
-    """Whether a text places something in time (see ``_ASKS_FOR_A_TIME``)."""
-    text = MARKER.sub("", text)
-    return (gives_a_figure(text) or bool(date_mentions(text)) or bool(_TIME_WORDS.search(text))
-            or any(w.lower().rstrip(".") in MONTHS or weekdays(w) for w in WORD.findall(text)))
-
-
-# A question for an amount in a unit ("Wie viele Quadratkilometer …?", "How many tons …?") is answered
-# only by that unit: "30,6 Prozent der Landfläche" does not say how many square kilometres.
-_UNITS = [
-    (("quadratkilomet", "square kilomet", "square km"), ("quadratkilomet", "square kilomet", "km²", "km2", "sq km")),
-    (("quadratmeil", "square mile"), ("quadratmeil", "square mile", "sq mi", "mi²")),
-    (("hektar", "hectare"), ("hektar", "hectare", "ha")),
-    (("kilomet",), ("kilomet", "km")),
-    (("meile", "mile"), ("meile", "mile", "mi")),
-    (("prozent", "percent", "per cent"), ("prozent", "percent", "per cent", "%")),
-    (("tonne", "tons"), ("tonne", "tons", "ton", "t")),
-    (("kilogram",), ("kilogram", "kg")),
-    (("sekunde", "second"), ("sekunde", "second", "sek", "sec", "s")),
-    (("minute",), ("minute", "min")),
-    (("stunde", "hour"), ("stunde", "hour", "std", "h")),
-    (("euro",), ("euro", "€", "eur")),
-    (("dollar",), ("dollar", "$", "usd")),
-]
-_ASKED_UNIT = re.compile(r"\b(?:wie\s*viele?|how\s+(?:many|much))\s+(\w+(?:\s+\w+)?)", re.IGNORECASE)
-
-
-def asked_unit(question: str) -> tuple[str, ...] | None:
-    """The spellings of the unit a question asks an amount in, or None."""
-    m = _ASKED_UNIT.search(question)
-    if not m:
-        return None
-    asked = fold(m.group(1))
-    return next((forms for heads, forms in _UNITS if asked.startswith(heads)), None)
-
-
-def gives_unit(text: str, forms: tuple[str, ...]) -> bool:
-    """Whether the text names one of the unit's spellings: a word by its start ("Quadratkilometern"),
-    an abbreviation or symbol only next to a figure ("5.500.000 km²", "12 %", "$5"), so that the "s"
-    of "Trump's" is no second."""
-    folded = fold(MARKER.sub("", text))
-    for form in forms:
-        f = re.escape(form)
-        if len(form) > 3 and form.replace(" ", "").isalpha():
-            if re.search(rf"\b{f}", folded):
-                return True
-        elif re.search(rf"\d\s*{f}(?![^\W\d_])|(?<![^\W\d_]){f}\s*\d", folded):
-            return True
-    return False
-
-
-# An answer that only says the question back ("Bei wem steht die Architektur … unter Denkmalschutz?" →
-# "Die Architektur … steht seit 1954 unter Denkmalschutz.") gives nothing that was asked. Yes/no and
-# either-or questions are exempt: there the answer is the question's own statement or one of its items.
-# a question that offers a choice, which an answer of its own words makes ("which law takes precedence,
-# if there is a conflict between EU law and national law?" - "EU law takes precedence")
-_EITHER_OR = re.compile(r"\b(?:oder|or|entweder|either)\b|\b(?:zwischen|between)\b.+\b(?:und|and)\b", re.IGNORECASE)
-
-
-def _stems(text: str) -> list[str]:
-    text = MARKER.sub("", text)
-    return [fold(w) for w in content_words(text, 3) if w.lower() not in _W_WORDS] + re.findall(r"\d+", text)
-
-
-def restates_question(question: str, text: str) -> bool:
-    """Whether every content word and figure of the text is the question's (compounds and endings
-    aside), and the text repeats most of the question: an answer that adds nothing. A shorter answer
-    made of the question's words ("EU-Recht hat Vorrang" for "Welches Recht hat Vorrang, … zwischen
-    EU-Recht und nationalem Recht …?") picks something and is not a restatement."""
-    if not question or is_yes_no(question) or _EITHER_OR.search(question):
-        return False
-    asked, said = _stems(question), _stems(text)
-
-    def within(word: str, others: list[str]) -> bool:
-        # "needs" is the question's "need": a stem of four letters is enough when one word starts the other
-        return any(
-            word[:5] == o[:5] or (len(o) >= 5 and o in word) or (len(word) >= 5 and word in o)
-            or (min(len(word), len(o)) >= 4 and (word.startswith(o) or o.startswith(word)))
-            for o in others
-        )
-
-    if not all(within(w, asked) for w in said):
-        return False
-    return sum(within(w, said) for w in asked) >= 0.75 * max(1, len(asked))
 
 
 def _same_matter(claim: str, check: ClaimCheck, verifier: Verifier) -> bool:
@@ -389,19 +209,11 @@ def check_answer(
             notes.append(f"no sentence of the model's answer could be verified against the passages ({why})")
         return Checked(REFUSAL.get(language, REFUSAL["en"]), [], [], False, True, notes)
     supported_text = " ".join(s.text for s in sentences if s.verdict == "supported")
-    if question and asks_for_a_figure(question) and not gives_a_figure(supported_text):
-        notes.append(f"refused: the question asks for a figure and the supported sentences give none: {supported_text[:120]!r}")
-        return Checked(REFUSAL.get(language, REFUSAL["en"]), [], [], False, True, notes)
-    unit = asked_unit(question) if question else None
-    if unit and not gives_unit(supported_text, unit):
-        notes.append(f"refused: the question asks for an amount in {unit[0]}… and the supported sentences give none: "
-                     f"{supported_text[:120]!r}")
-        return Checked(REFUSAL.get(language, REFUSAL["en"]), [], [], False, True, notes)
-    if question and asks_for_a_time(question) and not gives_a_time(supported_text):
-        notes.append(f"refused: the question asks when and the supported sentences give no time: {supported_text[:120]!r}")
-        return Checked(REFUSAL.get(language, REFUSAL["en"]), [], [], False, True, notes)
-    if restates_question(question, supported_text):
-        notes.append(f"refused: the supported sentences only say the question back: {supported_text[:120]!r}")
+    cited = sorted({n for s in sentences if s.verdict == "supported" for n in s.citations})
+    articles = " ".join((whole[n - 1] if whole and whole[n - 1] else passages[n - 1].text) for n in cited)
+    fit = question_fit(question, supported_text, articles, detect_language(articles or supported_text), verifier.translated)
+    if fit:
+        notes.append(f"refused: {'; '.join(f.describe() for f in fit)}: {supported_text[:120]!r}")
         return Checked(REFUSAL.get(language, REFUSAL["en"]), [], [], False, True, notes)
     answers = answers_question(question, kept, verifier)
     if answers is not None:

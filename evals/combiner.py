@@ -24,8 +24,10 @@ from assistant.settings import Settings
 from assistant.verify import Source, Verifier
 from assistant.verify.combiner import FEATURES, SCORES, Combiner, Model
 from evals.checker import verifier_from
+from vectorstore.text import strip_markers
 
-CORPUS = Path(__file__).with_name("sets") / "verifier-corpus.jsonl"
+SETS = Path(__file__).with_name("sets")
+CORPORA = (SETS / "verifier-corpus.jsonl", SETS / "checker.jsonl")
 WEIGHTS = Path(__file__).resolve().parents[1] / "assistant" / "verify" / "combiner.json"
 JUDGE = FEATURES.index("judge") if "judge" in FEATURES else SCORES.index("judge")
 
@@ -44,6 +46,7 @@ def _neutral() -> Combiner:
 
 
 def compute_features(rows: list[dict], verifier: Verifier, judge=None) -> list[dict]:
+    verifier.aligner.warm([r["passage"] for r in rows], [strip_markers(r["claim"]) for r in rows])
     out = []
     for r in rows:
         got = verifier.features(r["claim"], [Source(r["passage"], r.get("passage_title", ""), r.get("passage_date", ""))],
@@ -94,10 +97,10 @@ def fit(rows: list[dict], max_false_accept: float, seed: int = 0) -> tuple[dict,
     return weights, {"n": len(rows), "cv_false_accept": round(fa, 4), "cv_false_reject": round(fr, 4)}
 
 
-def _cache_path(cache: Path, corpus: Path, name: str) -> Path:
+def _cache_path(cache: Path, corpus: bytes, name: str) -> Path:
     code = "".join((Path(__file__).resolve().parents[1] / "assistant" / "verify" / f).read_text(encoding="utf-8")
                    for f in ("checks.py", "align.py", "combiner.py", "words/de.json", "words/en.json"))
-    key = hashlib.sha256(corpus.read_bytes() + code.encode()).hexdigest()[:16]
+    key = hashlib.sha256(corpus + code.encode()).hexdigest()[:16]
     return cache / f"combiner-features-{name}-{key}.json"
 
 
@@ -113,28 +116,32 @@ def _features_cached(rows, verifier, judge, path: Path) -> list[dict]:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m evals.combiner", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--corpus", type=Path, default=CORPUS)
+    ap.add_argument("--corpus", type=Path, action="append", help="a pair set in the checker format (repeatable; "
+                    "default: the verifier corpus and the checker set, their dev halves)")
     ap.add_argument("--out", type=Path, default=WEIGHTS)
     ap.add_argument("--judge", metavar="MODEL", help="also fit the judge model, with this GGUF's P(yes)")
     ap.add_argument("--judge-sample", type=int, default=500, help="dev pairs the judge reads (it is slow)")
     ap.add_argument("--max-false-accept", type=float, default=0.05)
     ap.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "newsqa")
     args = ap.parse_args(argv)
-    rows = dev_pairs(args.corpus)
+    corpora = [c for c in (args.corpus or CORPORA) if c.exists()]
+    rows = [r for c in corpora for r in dev_pairs(c)]
+    key = b"".join(c.read_bytes() for c in corpora)
     verifier = verifier_from(Settings(), combiner=_neutral())
-    plain_rows = _features_cached(rows, verifier, None, _cache_path(args.cache, args.corpus, "plain"))
+    plain_rows = _features_cached(rows, verifier, None, _cache_path(args.cache, key, "plain"))
     plain, plain_meta = fit(plain_rows, args.max_false_accept)
     old = json.loads(args.out.read_text(encoding="utf-8")) if args.out.exists() else {}
-    judge, judge_meta = old.get("judge", plain), old.get("meta", {}).get("judge", {"from": "plain"})
+    keep = old.get("features") == list(FEATURES) and "model" in old.get("meta", {}).get("judge", {})
+    judge, judge_meta = (old["judge"], old["meta"]["judge"]) if keep else (plain, {"from": "plain"})
     if args.judge:
         from evals.checker import judge_from
 
         sample = random.Random(0).sample(rows, min(args.judge_sample, len(rows)))
         judged = _features_cached(sample, verifier, judge_from(Settings(), args.judge),
-                                  _cache_path(args.cache, args.corpus, f"judge-{args.judge}-{len(sample)}"))
+                                  _cache_path(args.cache, key, f"judge-{args.judge}-{len(sample)}"))
         judge, judge_meta = fit(judged, args.max_false_accept)
         judge_meta["model"] = args.judge
-    meta = {"corpus": str(args.corpus.name), "corpus_sha256": hashlib.sha256(args.corpus.read_bytes()).hexdigest(),
+    meta = {"corpus": [c.name for c in corpora], "corpus_sha256": hashlib.sha256(key).hexdigest(),
             "split": "dev", "fitted": dt.date.today().isoformat(), "plain": plain_meta, "judge": judge_meta,
             "rebuild": "python -m evals.combiner [--judge MODEL]"}
     args.out.write_text(json.dumps({"features": list(FEATURES), "plain": plain, "judge": judge, "meta": meta},

@@ -26,10 +26,10 @@ from vectorstore.language import detect_language
 from vectorstore.text import STOPWORDS, WORD, content_words, date_mentions, numbers_outside_dates, strip_markers
 
 from .align import Aligner, overlaps, sentence_of
-from .checks import Pair, coverage, run_checks
+from .checks import Pair, coverage, order_discordance, run_checks
 from .combiner import Combiner, features, load_combiner
 from .judges import AnswerJudge, ModelJudge, PromptJudge
-from .types import CONTRADICTING, GATES, ClaimCheck, Code, Evidence, Finding, Source, Verdict
+from .types import CONTRADICTING, ClaimCheck, Code, Evidence, Finding, Source, Verdict
 
 __all__ = [
     "AnswerJudge", "ClaimCheck", "Code", "Evidence", "Finding", "ModelJudge", "PromptJudge", "Source", "Verdict",
@@ -84,6 +84,7 @@ class Verifier:
         self.answer_judge = answer_judge
         self.combiner = combiner or load_combiner(self.settings.weights)
         self.aligner = Aligner(self.embedder, self.settings.neighbour_margin)
+        self._words: dict[str, object] = {}  # text -> USE vectors of its words (``translated``)
 
     @property
     def min_answer(self) -> float:
@@ -97,29 +98,49 @@ class Verifier:
 
     def translated(self, names: Sequence[str], text: str) -> bool:
         """Whether ``text`` has one of ``names`` in another language, by USE (trained on translation
-        pairs); False without it."""
+        pairs); False without it. A text's word vectors are computed once."""
         if self.use is None or not names:
             return False
-        candidates = list(dict.fromkeys(w for w in WORD.findall(text) if len(w) >= 3 and w.lower() not in STOPWORDS))[:400]
-        if not candidates:
+        if text not in self._words:
+            words = list(dict.fromkeys(w for w in WORD.findall(text) if len(w) >= 3 and w.lower() not in STOPWORDS))[:400]
+            if len(self._words) > 64:
+                self._words.clear()
+            self._words[text] = self.use.embed(words, "passage") if words else None
+        vectors = self._words[text]
+        if vectors is None:
             return False
-        vectors = self.use.embed([*names, *candidates], "passage")
-        return bool((vectors[: len(names)] @ vectors[len(names):].T).max() >= self.settings.translation_similarity)
+        return bool((self.use.embed(list(names), "passage") @ vectors.T).max() >= self.settings.translation_similarity)
 
     def check(self, claim: str, sources: Sequence[Source], cited: Sequence[int] | None = None, *,
               language: str | None = None, question: str = "") -> ClaimCheck:
         """The verdict on ``claim`` (markers are ignored) against ``sources`` (the 1-based ``cited``
         ones only, when given)."""
         text = strip_markers(claim)
+        got = self._prepare(text, sources, cited, language, question)
+        if isinstance(got, Code):
+            return ClaimCheck(text, "not_found", findings=(Finding(got),))
+        return self._decide(text, got, question)
+
+    def features(self, claim: str, sources: Sequence[Source], *, language: str | None = None,
+                 question: str = "") -> tuple[list[float], tuple[Finding, ...], str] | None:
+        """The combiner's input for a claim against ``sources`` (for training), and the evidence text
+        the judge would read; None when a gate stops the claim."""
+        got = self._prepare(strip_markers(claim), sources, None, language, question)
+        if isinstance(got, Code):
+            return None
+        evidence, findings, scores, pair = got
+        return features(scores, findings), findings, pair.evidence
+
+    def _prepare(self, text, sources, cited, language, question):
+        """A gate's code, or the chosen candidate (evidence, findings, scores, pair)."""
         numbered = [(i, s) for i, s in enumerate(sources, 1) if cited is None or i in cited]
         gate = (Code.NO_PASSAGE if not numbered else Code.NO_CONTENT if not _states_something(text)
                 else Code.UNFINISHED if _unfinished(text) else None)
         if gate:
-            return ClaimCheck(text, "not_found", findings=(Finding(gate),))
+            return gate
         fragment = bool(question) and len(WORD.findall(text)) <= FRAGMENT_WORDS
         ranked = self.aligner.rank(f"{question} {text}" if fragment else text, numbered)
-        candidate = self._choose(text, ranked, sources, question, fragment, language)
-        return self._decide(text, candidate, fragment, question)
+        return self._choose(text, ranked, sources, question, fragment, language)
 
     def _choose(self, text, ranked, sources, question, fragment, language) -> tuple:
         """Of the best candidate and the next ones within the margin (not clauses of a sentence
@@ -159,7 +180,7 @@ class Verifier:
             "sim_e5": best.similarity, "sim_use": self._use_similarity(text, evidence_text, best.similarity),
             "sim_margin": best.similarity - second, "crosslingual": float(pair.crosslingual),
             "coverage": 0.0 if pair.crosslingual else coverage(text, pair.passage, passage_language),
-            "in_title": float(best.in_title), "fragment": float(fragment),
+            "in_title": float(best.in_title), "fragment": float(fragment), "order": order_discordance(pair),
         }
         return evidence, findings, scores, pair
 
@@ -169,8 +190,9 @@ class Verifier:
         va, vb = self.use.embed([a, b], "passage")
         return float(va @ vb)
 
-    def _decide(self, text: str, candidate: tuple, fragment: bool, question: str) -> ClaimCheck:
+    def _decide(self, text: str, candidate: tuple, question: str) -> ClaimCheck:
         evidence, findings, scores, pair = candidate
+        fragment = bool(scores["fragment"])
         p = self.combiner.plain.probability(features(scores, findings))
         entail = None
         if self.entailment is not None and p >= self.settings.judge_floor:
@@ -185,19 +207,3 @@ class Verifier:
             if not findings:
                 findings = (Finding(Code.JUDGE_NO if entail is not None and entail < 0.5 else Code.COMBINED),)
         return ClaimCheck(text, verdict, evidence, findings, evidence[0].similarity if evidence else 0.0, entail, p, scores)
-
-    def features(self, claim: str, sources: Sequence[Source], *, language: str | None = None,
-                 question: str = "") -> tuple[list[float], tuple[Finding, ...], str] | None:
-        """The combiner's input for a claim against all of ``sources`` (for training), with the evidence
-        text the judge would read; None for a claim a gate stops."""
-        text = strip_markers(claim)
-        if not sources or not _states_something(text) or _unfinished(text):
-            return None
-        fragment = bool(question) and len(WORD.findall(text)) <= FRAGMENT_WORDS
-        numbered = list(enumerate(sources, 1))
-        ranked = self.aligner.rank(f"{question} {text}" if fragment else text, numbered)
-        evidence, findings, scores, pair = self._choose(text, ranked, sources, question, fragment, language)
-        return features(scores, findings), findings, pair.evidence
-
-
-GATE_CODES = GATES

@@ -45,20 +45,39 @@ class Aligner:
         self.embedder = embedder
         self.neighbour_margin = neighbour_margin
         self._cache: dict[str, tuple[list[tuple[int, int]], np.ndarray]] = {}
+        self._queries: dict[str, np.ndarray] = {}  # filled by ``warm``, used once each
 
     def _spans(self, text: str) -> tuple[list[tuple[int, int]], np.ndarray]:
         hit = self._cache.get(text)
         if hit is None:
             spans = candidate_spans(text)
             vectors = self.embedder.embed([text[a:b] for a, b in spans], "passage")
-            if len(self._cache) > 512:
+            if len(self._cache) > 4096:
                 self._cache.clear()
             hit = self._cache[text] = (spans, vectors)
         return hit
 
+    def warm(self, texts: Sequence[str], queries: Sequence[str] = (), batch: int = 256) -> None:
+        """Embed the candidates of many texts, and many queries, in large batches (training reads
+        thousands of pairs)."""
+        for i in range(0, len(queries), batch):
+            part = list(queries[i : i + batch])
+            self._queries.update(zip(part, self.embedder.embed(part, "query")))
+        todo = [t for t in dict.fromkeys(texts) if t not in self._cache]
+        for i in range(0, len(todo), batch):
+            part = todo[i : i + batch]
+            spans = [candidate_spans(t) for t in part]
+            flat = [t[a:b] for t, sp in zip(part, spans) for a, b in sp]
+            vectors = self.embedder.embed(flat, "passage")
+            at = 0
+            for t, sp in zip(part, spans):
+                self._cache[t] = (sp, vectors[at : at + len(sp)])
+                at += len(sp)
+
     def rank(self, query: str, numbered: Sequence[tuple[int, Source]]) -> list[Evidence]:
         """Every candidate of the numbered sources, most similar to ``query`` first."""
-        q = self.embedder.embed([query], "query")[0]
+        q = self._queries.pop(query, None)
+        q = self.embedder.embed([query], "query")[0] if q is None else q
         out: list[Evidence] = []
         for i, src in numbered:
             spans, vectors = self._spans(src.text)

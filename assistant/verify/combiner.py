@@ -21,9 +21,8 @@ from .types import Code, Finding
 FEATURE_CODES = (
     Code.FIGURE_DIFFERS, Code.FIGURE_MISSING, Code.DATE_DIFFERS, Code.DATE_MISSING, Code.WEEKDAY_DIFFERS,
     Code.NAME_MISSING, Code.NAME_ELSEWHERE, Code.WORD_MISSING, Code.POLARITY, Code.DIRECTION, Code.MODALITY, Code.QUOTE, Code.ROLES,
-    Code.QUESTION_NAME_ABSENT,
 )
-SCORES = ("sim_e5", "sim_use", "sim_margin", "coverage", "crosslingual", "in_title", "fragment", "judge")
+SCORES = ("sim_e5", "sim_use", "sim_margin", "coverage", "crosslingual", "in_title", "fragment", "order", "judge")
 FEATURES = SCORES + tuple(f"code_{c.value}" for c in FEATURE_CODES)
 
 

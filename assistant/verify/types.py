@@ -57,6 +57,10 @@ class Code(str, Enum):
     QUOTE = "quote"
     ROLES = "roles"
     QUESTION_NAME_ABSENT = "question_name_absent"
+    ASKS_FIGURE = "asks_figure"
+    ASKS_UNIT = "asks_unit"
+    ASKS_TIME = "asks_time"
+    RESTATES_QUESTION = "restates_question"
     LOW_SIMILARITY = "low_similarity"
     LOW_COVERAGE = "low_coverage"
     JUDGE_NO = "judge_no"
@@ -85,6 +89,10 @@ _WORDS = {
     Code.QUOTE: "the quotation is not the passage's words",
     Code.ROLES: "the names stand in other roles in the evidence",
     Code.QUESTION_NAME_ABSENT: "the passage does not name what the question asks about",
+    Code.ASKS_FIGURE: "the question asks for a figure and the answer gives none",
+    Code.ASKS_UNIT: "the question asks for an amount in a unit the answer does not give",
+    Code.ASKS_TIME: "the question asks when and the answer gives no time",
+    Code.RESTATES_QUESTION: "the answer only says the question back",
     Code.LOW_SIMILARITY: "no sentence of the passage says this",
     Code.LOW_COVERAGE: "most of its words are not in the passage",
     Code.JUDGE_NO: "the model does not read the claim in the evidence",

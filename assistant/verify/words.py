@@ -22,16 +22,23 @@ _STEMMERS = {"de": snowballstemmer.stemmer("german"), "en": snowballstemmer.stem
 
 
 @lru_cache(maxsize=None)
-def word_list(name: str) -> tuple[re.Pattern, ...]:
-    """The patterns of list ``name`` in every language (a text's language is not always its claim's)."""
-    out = []
+def items(name: str) -> tuple[str, ...]:
+    """The items of list ``name`` in every language (a text's language is not always its claim's)."""
+    out: list[str] = []
     for lang in LANGUAGES:
-        data = json.loads(resources.files(__package__).joinpath(f"words/{lang}.json").read_text(encoding="utf-8"))
-        for item in data[name]:
-            parts = [re.escape(p) for p in item.split()]
-            gap = r"(?:\s+[^\s.;:!?]+){0,15}?\s+"
-            lead = r"\b" if item[:1].isalnum() else ""
-            out.append(re.compile(lead + gap.join(parts) + r"\b", re.IGNORECASE))
+        out += json.loads(resources.files(__package__).joinpath(f"words/{lang}.json").read_text(encoding="utf-8"))[name]
+    return tuple(out)
+
+
+@lru_cache(maxsize=None)
+def word_list(name: str) -> tuple[re.Pattern, ...]:
+    """The patterns of list ``name``: an item of several words matches with words between its parts."""
+    out = []
+    for item in items(name):
+        parts = [re.escape(p) for p in item.split()]
+        gap = r"(?:\s+[^\s.;:!?]+){0,15}?\s+"
+        lead = r"\b" if item[:1].isalnum() else ""
+        out.append(re.compile(lead + gap.join(parts) + r"\b", re.IGNORECASE))
     return tuple(out)
 
 

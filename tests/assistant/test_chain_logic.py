@@ -17,7 +17,7 @@ from vectorstore.embedder import HashEmbedder
 def store(tmp_path_factory):
     """seeds/ in a store with the hashing embedder; every hit is relevant enough to answer (the
     abstention threshold is calibrated on e5, not on hash vectors)."""
-    s = make_settings(tmp_path_factory.mktemp("chain-hash"), **{"embedding.model": "hash-256", "answering.min_relevance": 0.0, "answering.min_support_similarity": 0.0})
+    s = make_settings(tmp_path_factory.mktemp("chain-hash"), **{"embedding.model": "hash-256", "answering.min_relevance": 0.0, "verify.threshold": 0.0})
     st = open_store(s, embedder=HashEmbedder(256))
     st.ingest([SEEDS])
     yield st
@@ -259,6 +259,6 @@ def test_the_judges_are_asked_only_of_a_model_measured_to_judge(store, tmp_path)
     assert small.entailment is None and small.answer_judge is None
     assert default.entailment is not None and default.answer_judge is not None
     assert own.entailment is not None and own.answer_judge is not None
-    off = AnswerChain(store.settings.with_overrides(**{"answering.check_answers_question": False}), store,
+    off = AnswerChain(store.settings.with_overrides(**{"verify.check_answers_question": False}), store,
                       LlamaCppChat(tmp_path / MODELS["qwen2.5-coder-1.5b"].filename)).verifier
     assert off.answer_judge is None and off.entailment is not None

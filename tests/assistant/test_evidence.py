@@ -83,8 +83,8 @@ def test_variant_name_selects_evidence_first():
 def store(tmp_path_factory):
     s = make_settings(
         tmp_path_factory.mktemp("evidence-hash"),
-        **{"embedding.model": "hash-256", "answering.min_relevance": 0.0, "answering.min_support_similarity": 0.0,
-           "answering.prompt_variant": "evidence", "answering.verify_with_model": False},
+        **{"embedding.model": "hash-256", "answering.min_relevance": 0.0, "verify.threshold": 0.0,
+           "answering.prompt_variant": "evidence", "verify.with_model": False},
     )
     st = open_store(s, embedder=HashEmbedder(256))
     st.ingest([SEEDS])

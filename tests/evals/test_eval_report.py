@@ -170,7 +170,7 @@ def test_answer_runs_with_the_real_assistant_and_a_scripted_model(hash_store, tm
     # the hashing embedder ranks and trims passages by shared words, not meaning: the expectations below
     # were worked out for 3 passages of up to 110 tokens (the default until 2026-12-03), so they are pinned
     settings = make_settings(tmp_path / "index", **{"embedding.model": "hash-256", "answering.min_relevance": 0.0,
-                                                 "answering.min_support_similarity": 0.0,
+                                                 "verify.threshold": 0.0,
                                                  "answering.context_passages": 3, "answering.passage_max_tokens": 110})
     assistant = Assistant(settings, store=hash_store, llm=ScriptedChatModel([copy_passage_one]))
     res = run_eval(EvalOptions(limit=5, index_dir=tmp_path / "index"), settings, store=hash_store, assistant=assistant)
@@ -213,7 +213,7 @@ def test_the_sets_with_runners_of_their_own_are_reached_through_assistant_eval(c
 def test_an_interrupted_run_scores_the_questions_answered_so_far(hash_store, tmp_path):
     """Ctrl-C during a long answer run keeps what was answered: scored, and marked in the report."""
     settings = make_settings(tmp_path / "index", **{"embedding.model": "hash-256", "answering.min_relevance": 0.0,
-                                                 "answering.min_support_similarity": 0.0})
+                                                 "verify.threshold": 0.0})
 
     def interrupt_on_the_third_question(messages) -> str:
         if len(model.calls) == 4:  # de-01, en-01 (asked twice: it was answered in German); now cl-01

@@ -68,7 +68,7 @@ def fast_settings(index_dir: Path, **overrides) -> Settings:
     ranking and passage trimming are arbitrary too, so the scripted model's passages must be in a
     wider context than the product's default (3 whole passages of the seed article's chunk size)."""
     return ui_settings(index_dir, **{
-        "answering.min_relevance": 0.0, "answering.min_support_similarity": 0.0,
+        "answering.min_relevance": 0.0, "verify.threshold": 0.0,
         "answering.context_passages": 3, "answering.passage_max_tokens": 160, **overrides,
     })
 

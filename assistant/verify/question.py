@@ -1,0 +1,140 @@
+"""Question fit: does a supported answer give what the question asks? Checks over the question and
+the supported text, returning coded findings (each kept only while its leave-one-out ablation on
+the dev replays pays for itself; ``docs/trust.md``).
+"""
+
+from __future__ import annotations
+
+import re
+
+from vectorstore.text import MARKER, MONTHS, WORD, content_words, date_mentions, fold, names
+
+from . import words
+from .checks import Translated, strong_name, weekdays
+from .types import Code, Finding
+
+_ASKS_FOR_A_FIGURE = re.compile(
+    r"\b(?:wie\s*viele?|wie\s+(?:hoch|lange|alt)|(?:in\s+)?welche[ms]?\s+jahr|"
+    r"how\s+(?:many|much|long|old)|(?:in\s+)?(?:which|what)\s+year)\b", re.IGNORECASE)
+_ASKS_FOR_A_TIME = re.compile(
+    r"^\W*(?:\w+\s+){0,3}?(?:wann|when)\b|\b(?:(?:in|an|zu)\s+welche[mn]?\s+(?:monat|tag|zeit\w*|jahrhundert|jahrzehnt)"
+    r"|(?:in|on|at)\s+(?:which|what)\s+(?:month|day|date|time|century|decade))\b", re.IGNORECASE)
+_TIME_WORDS = re.compile(
+    r"\b(?:heute|gestern|morgen|bald|damals|früher|später|zuvor|zuletzt|derzeit|jetzt|nun|today|yesterday|tomorrow"
+    r"|soon|earlier|later|previously|recently|currently|now|ago|nach|vor|seit|während|bis|ab|nachdem|bevor|sobald"
+    r"|after|before|since|during|until|when|while)\b|\w*(?:jahr|jahre|jahren|jahrhundert\w*|jahrzehnt\w*|monat\w*|woche\w*)\b"
+    r"|\b(?:tag|tage|stunde\w*|zeit|frühling\w*|sommer\w*|herbst\w*|winter\w*|ära|epoche\w*|year|years|century|centuries"
+    r"|decade|decades|month|months|week|weeks|day|days|time|spring|summer|autumn|fall|winter|era|period)\b", re.IGNORECASE)
+_ONLY_ONE = re.compile(r"\b(?:nur|lediglich|genau|only|just|exactly)\s+(?:ein|eine|einen|einem|einer|one)\b", re.IGNORECASE)
+_ASKED_UNIT = re.compile(r"\b(?:wie\s*viele?|how\s+(?:many|much))\s+(\w+(?:\s+\w+)?)", re.IGNORECASE)
+_UNITS = [  # (how a question asks for it, how an answer gives it)
+    (("quadratkilomet", "square kilomet"), ("quadratkilomet", "square kilomet", "km²", "km2")),
+    (("hektar", "hectare"), ("hektar", "hectare", "ha")), (("kilomet",), ("kilomet", "km")),
+    (("meile", "mile"), ("meile", "mile", "mi")), (("prozent", "percent"), ("prozent", "percent", "%")),
+    (("tonne", "tons"), ("tonne", "tons", "ton", "t")), (("euro",), ("euro", "€", "eur")),
+    (("dollar",), ("dollar", "$", "usd")),
+]
+
+
+def _list(name: str) -> frozenset[str]:
+    return frozenset(words.items(name))
+
+
+def is_yes_no(question: str) -> bool:
+    """Asked to be answered yes or no: it opens with an auxiliary or (German) its finite verb, with no
+    question word near its start, and offers no choice ("Ist A oder B …?")."""
+    found = WORD.findall(question)
+    lowered = [w.lower() for w in found][:4]
+    if not lowered or set(lowered[:3]) & _list("question_words") or words.has("choice", question):
+        return False
+    if lowered[0] in _list("auxiliaries"):
+        return True
+    from vectorstore.language import detect_language
+    from vectorstore.text import STOPWORDS_DE
+
+    return detect_language(question, default="de") == "de" and found[0][:1].isupper() and lowered[0] not in STOPWORDS_DE | {"und", "aber"}
+
+
+def gives_a_figure(text: str) -> bool:
+    """A digit, a number word, or "only one"; the plain article ("ein", "one") is no figure."""
+    text = MARKER.sub("", text)
+    stems = tuple(_list("figure_stems"))
+    return any(c.isdigit() for c in text) or bool(_ONLY_ONE.search(text)) or any(
+        w.lower().startswith(stems) for w in WORD.findall(text))
+
+
+def gives_a_time(text: str) -> bool:
+    text = MARKER.sub("", text)
+    return (gives_a_figure(text) or bool(date_mentions(text)) or bool(_TIME_WORDS.search(text)) or bool(weekdays(text))
+            or any(w.lower().rstrip(".") in MONTHS for w in WORD.findall(text)))
+
+
+def asked_unit(question: str) -> tuple[str, ...] | None:
+    m = _ASKED_UNIT.search(question)
+    asked = fold(m.group(1)) if m else ""
+    return next((forms for heads, forms in _UNITS if m and asked.startswith(heads)), None)
+
+
+def gives_unit(text: str, forms: tuple[str, ...]) -> bool:
+    """A unit word by its start, an abbreviation or symbol only next to a figure ("12 %", "$5")."""
+    folded = fold(MARKER.sub("", text))
+    for form in forms:
+        f = re.escape(form)
+        if len(form) > 3 and form.isalpha() and re.search(rf"\b{f}", folded):
+            return True
+        if re.search(rf"\d\s*{f}(?![^\W\d_])|(?<![^\W\d_]){f}\s*\d", folded):
+            return True
+    return False
+
+
+def _stems(text: str) -> list[str]:
+    text = MARKER.sub("", text)
+    return [fold(w) for w in content_words(text, 3) if w.lower() not in _list("question_words")] + re.findall(r"\d+", text)
+
+
+def restates_question(question: str, text: str) -> bool:
+    """Every content word of the answer is the question's and it repeats most of the question: it
+    adds nothing. Yes/no and choice questions are exempt (their answer is made of their words)."""
+    if not question or is_yes_no(question) or words.has("choice", question):
+        return False
+    asked, said = _stems(question), _stems(text)
+
+    def within(word: str, others: list[str]) -> bool:
+        return any(word[:5] == o[:5] or (min(len(word), len(o)) >= 4 and (word.startswith(o) or o.startswith(word)))
+                   for o in others)
+
+    return all(within(w, asked) for w in said) and sum(within(w, said) for w in asked) >= 0.75 * max(1, len(asked))
+
+
+def question_names_absent(question: str, article: str, language: str, translated: Translated) -> list[str]:
+    """The question's proper names when the article (or its text in another language) has none of
+    them (a German noun alone is no proper name: ``checks.strong_name``)."""
+    from vectorstore.language import detect_language
+
+    q_language = detect_language(question, default=language)
+    asked = [n for n in dict.fromkeys(names(f"x {question}")) if len(n) >= 3 and strong_name(n, question, q_language)]
+    about = words.Words(article, language)
+    if not asked or any(about.has(n) for n in asked) or translated(asked, article):
+        return []
+    return asked
+
+
+def question_fit(question: str, answer: str, article: str = "", language: str = "de",
+                 translated: Translated = lambda n, t: False) -> tuple[Finding, ...]:
+    """What the supported ``answer`` fails to give that ``question`` asks for."""
+    if not question:
+        return ()
+    out = []
+    if _ASKS_FOR_A_FIGURE.search(question) and not gives_a_figure(answer):
+        out.append(Finding(Code.ASKS_FIGURE, answer[:120]))
+    unit = asked_unit(question)
+    if unit and not gives_unit(answer, unit):
+        out.append(Finding(Code.ASKS_UNIT, unit[0]))
+    if _ASKS_FOR_A_TIME.search(question) and not gives_a_time(answer):
+        out.append(Finding(Code.ASKS_TIME, answer[:120]))
+    if restates_question(question, answer):
+        out.append(Finding(Code.RESTATES_QUESTION, answer[:120]))
+    absent = question_names_absent(question, article, language, translated) if article else []
+    if absent:
+        out.append(Finding(Code.QUESTION_NAME_ABSENT, ", ".join(absent)))
+    return tuple(out)
