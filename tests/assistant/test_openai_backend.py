@@ -97,8 +97,12 @@ def test_evidence_first_through_a_real_openai_compatible_server(llama_server, se
         assert llm.structured_output == "json_object"
     else:
         assert llm.structured_output == "off"  # refused once, never sent again
-    assert ans.abstained or ("Anchorage" in ans.text or "Alaska" in ans.text), (ans.raw_text, ans.notes)
-    assert all(s.verdict == "supported" for s in ans.sentences) or not ans.grounded
+    # the 0.5B model picks the passage's sentence 1.2 ("Am Freitag traf er in Anchorage, Alaska, …") and
+    # answers "Anchorage, Alaska" in both modes; the checks keep it, cited
+    assert not ans.abstained and ans.grounded, (ans.raw_text, ans.notes)
+    assert "Anchorage" in ans.text or "Alaska" in ans.text, (ans.text, ans.raw_text)
+    assert ans.sentences and all(s.verdict == "supported" for s in ans.sentences), [(s.verdict, s.text) for s in ans.sentences]
+    assert ans.citations and all(c.chunk_id in {h.chunk.id for h in ans.passages} for c in ans.citations)
 
 
 # -- failing back ends -------------------------------------------------------------------------

@@ -72,8 +72,9 @@ def test_streaming_reports_time_to_first_token(assistant):
     assert events[0].kind == "passages" and events[-1].kind == "answer"
     ans = events[-1].answer
     assert "first_token_s" in ans.timings and ans.timings["total_s"] >= ans.timings["first_token_s"]
-    # the article names him; an answer that is not the refusal must say so
-    assert ans.text == REFUSAL["de"] or "Rutte" in ans.text, (ans.text, ans.raw_text)
+    # the article names him ("Auch NATO-Generalsekretär Mark Rutte wird an dem Treffen teilnehmen"), and
+    # the 0.5B model says so: "NATO-Generalsekretär Mark Rutte wird an dem Treffen teilnehmen [2]."
+    assert not ans.abstained and "Rutte" in ans.text, (ans.text, ans.raw_text, ans.notes)
     assert_citations_valid(ans)
 
 
