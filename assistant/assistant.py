@@ -122,7 +122,7 @@ class Assistant:
 
     def _plain_verifier(self) -> Verifier:
         """The verifier without the answer model (for ``verify`` when no model was asked for)."""
-        return Verifier(self.store.embedder, self.settings.verify.verifier_settings())
+        return Verifier(self.store.embedder, self.settings.verify)
 
     def search(self, query: str, k: int | None = None, filters: Filters | None = None, mode: str | None = None) -> list[Hit]:
         return self.store.search(query, k=k, filters=filters, mode=mode)

@@ -56,7 +56,7 @@ class AnswerChain:
             AnswerJudge(llm, load_prompt("answers", "en", prompts_dir=a.prompts_dir))
             if judging and v.check_answers_question else None
         )
-        self.verifier = Verifier(store.embedder, v.verifier_settings(), entailment=judge, answer_judge=answer_judge)
+        self.verifier = Verifier(store.embedder, v, entailment=judge, answer_judge=answer_judge)
         self.prepare: Runnable[Query, Context] = (
             RunnableLambda(self.condense) | RunnableLambda(self.retrieve) | RunnableLambda(self.build_context)
         )

@@ -120,16 +120,11 @@ class Verify(Section):
         default=0.6, ge=0.0, le=1.0,
         description="Refuse when the model's P(the answer answers the question) is below this.",
     )
-
-    def verifier_settings(self):
-        from .verify import VerifierSettings
-
-        return VerifierSettings(
-            neighbour_margin=self.neighbour_margin, alternative_margin=self.alternative_margin,
-            alternatives=self.alternatives, translation_similarity=self.translation_similarity,
-            judge_floor=self.judge_floor, threshold=self.threshold, min_answer=self.min_answers_question,
-            weights=str(self.weights) if self.weights else None,
-        )
+    same_matter_similarity: float = Field(
+        default=0.75, ge=0.0, le=1.0,
+        description="A passage sentence that contradicts a yes/no answer is quoted instead when at least this "
+        "similar to it (about the same matter).",
+    )
 
 
 class UI(Section):

@@ -155,7 +155,7 @@ def verifier_from(settings: Settings, *, entailment_model: str | None = None, co
     embedder = make_embedder(e.model, cache_dir=Path(settings.paths.cache_dir), quantize=e.quantize,
                              batch_size=e.batch_size, threads=e.threads, second_weight=e.second_weight)
     entail = judge_from(settings, entailment_model) if entailment_model else None
-    return Verifier(embedder, settings.verify.verifier_settings(), entailment=entail, combiner=combiner)
+    return Verifier(embedder, settings.verify, entailment=entail, combiner=combiner)
 
 
 def judge_from(settings: Settings, model: str):

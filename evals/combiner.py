@@ -52,6 +52,7 @@ def compute_features(rows: list[dict], verifier: Verifier, judge=None) -> list[d
         got = verifier.features(r["claim"], [Source(r["passage"], r.get("passage_title", ""), r.get("passage_date", ""))],
                                 language=r["claim_language"])
         if got is None:
+            out.append(None)  # a gate stops it: no features
             continue
         x, findings, evidence = got
         if judge is not None:
@@ -97,20 +98,27 @@ def fit(rows: list[dict], max_false_accept: float, seed: int = 0) -> tuple[dict,
     return weights, {"n": len(rows), "cv_false_accept": round(fa, 4), "cv_false_reject": round(fr, 4)}
 
 
-def _cache_path(cache: Path, corpus: bytes, name: str) -> Path:
+def _cache_path(cache: Path, name: str) -> Path:
+    """One cache file per code version (the checks, words and features) and kind of run."""
     code = "".join((Path(__file__).resolve().parents[1] / "assistant" / "verify" / f).read_text(encoding="utf-8")
-                   for f in ("checks.py", "align.py", "combiner.py", "words/de.json", "words/en.json"))
-    key = hashlib.sha256(corpus + code.encode()).hexdigest()[:16]
-    return cache / f"combiner-features-{name}-{key}.json"
+                   for f in ("checks.py", "align.py", "combiner.py", "__init__.py", "words/de.json", "words/en.json"))
+    return cache / f"combiner-features-{name}-{hashlib.sha256(code.encode()).hexdigest()[:16]}.json"
+
+
+def _key(r: dict) -> str:
+    return hashlib.sha256(f"{r['claim']}\x00{r['passage']}\x00{r['label']}".encode()).hexdigest()[:20]
 
 
 def _features_cached(rows, verifier, judge, path: Path) -> list[dict]:
-    if path.exists():
-        return json.loads(path.read_text(encoding="utf-8"))
-    got = compute_features(rows, verifier, judge)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(got), encoding="utf-8")
-    return got
+    """The features of ``rows``, computing only those the cache does not have."""
+    cached = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    todo = [r for r in rows if _key(r) not in cached]
+    for start in range(0, len(todo), 200):  # saved as it goes: a judge run takes long
+        part = todo[start : start + 200]
+        cached.update({_key(r): g for r, g in zip(part, compute_features(part, verifier, judge))})
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(cached), encoding="utf-8")
+    return [cached[_key(r)] for r in rows if cached.get(_key(r))]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -128,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = [r for c in corpora for r in dev_pairs(c)]
     key = b"".join(c.read_bytes() for c in corpora)
     verifier = verifier_from(Settings(), combiner=_neutral())
-    plain_rows = _features_cached(rows, verifier, None, _cache_path(args.cache, key, "plain"))
+    plain_rows = _features_cached(rows, verifier, None, _cache_path(args.cache, "plain"))
     plain, plain_meta = fit(plain_rows, args.max_false_accept)
     old = json.loads(args.out.read_text(encoding="utf-8")) if args.out.exists() else {}
     keep = old.get("features") == list(FEATURES) and "model" in old.get("meta", {}).get("judge", {})
@@ -138,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
 
         sample = random.Random(0).sample(rows, min(args.judge_sample, len(rows)))
         judged = _features_cached(sample, verifier, judge_from(Settings(), args.judge),
-                                  _cache_path(args.cache, key, f"judge-{args.judge}-{len(sample)}"))
+                                  _cache_path(args.cache, f"judge-{args.judge}"))
         judge, judge_meta = fit(judged, args.max_false_accept)
         judge_meta["model"] = args.judge
     meta = {"corpus": [c.name for c in corpora], "corpus_sha256": hashlib.sha256(key).hexdigest(),

@@ -19,12 +19,12 @@ direction, swapped roles) is ``contradicted``; otherwise ``not_found``.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 from vectorstore.embedder import Embedder
 from vectorstore.language import detect_language
 from vectorstore.text import STOPWORDS, WORD, content_words, date_mentions, numbers_outside_dates, strip_markers
 
+from ..settings import Verify
 from .align import Aligner, overlaps, sentence_of
 from .checks import Pair, coverage, order_discordance, run_checks
 from .combiner import Combiner, features, load_combiner
@@ -33,7 +33,7 @@ from .types import CONTRADICTING, ClaimCheck, Code, Evidence, Finding, Source, V
 
 __all__ = [
     "AnswerJudge", "ClaimCheck", "Code", "Evidence", "Finding", "ModelJudge", "PromptJudge", "Source", "Verdict",
-    "Verifier", "VerifierSettings",
+    "Verifier",
 ]
 
 #: P(yes) of "does the passage state the claim?" from a model, or None when it cannot tell.
@@ -43,21 +43,6 @@ Entailment = Callable[[str, str], float | None]
 FRAGMENT_WORDS = 4
 _NO_CONTENT = {"yes", "no", "ja", "nein", "doch", "stimmt", "richtig", "correct", "true", "right", "indeed",
                "tatsächlich", "fall", "case", "did", "does", "tat", "genau", "exactly", "so"}
-
-
-@dataclass(frozen=True)
-class VerifierSettings:
-    """The verifier's knobs (``Settings.verify`` carries them; see its field descriptions)."""
-
-    neighbour_margin: float = 0.04
-    alternative_margin: float = 0.03
-    alternatives: int = 2
-    translation_similarity: float = 0.75
-    judge_floor: float = 0.05
-    threshold: float | None = None  # None: the combiner's calibrated one
-    min_answer: float = 0.6
-    same_matter_similarity: float = 0.75  # a contradicting sentence this similar is about the claim's matter
-    weights: str | None = None  # another combiner.json
 
 
 def _states_something(text: str) -> bool:
@@ -73,22 +58,22 @@ class Verifier:
     """Checks claims against sources. ``embedder`` is the store's: of a fused one (e5 + USE) e5
     aligns and USE adds its similarity and reads names across languages."""
 
-    def __init__(self, embedder: Embedder, settings: VerifierSettings | None = None, *,
+    def __init__(self, embedder: Embedder, settings: Verify | None = None, *,
                  entailment: Entailment | None = None, answer_judge: AnswerJudge | None = None,
                  combiner: Combiner | None = None):
-        self.settings = settings or VerifierSettings()
+        self.settings = settings or Verify()
         self.embedder = getattr(embedder, "first", embedder)
         second = getattr(embedder, "second", None)
         self.use = second if getattr(second, "name", "").startswith("use") else None
         self.entailment = entailment
         self.answer_judge = answer_judge
-        self.combiner = combiner or load_combiner(self.settings.weights)
+        self.combiner = combiner or load_combiner(str(self.settings.weights) if self.settings.weights else None)
         self.aligner = Aligner(self.embedder, self.settings.neighbour_margin)
         self._words: dict[str, object] = {}  # text -> USE vectors of its words (``translated``)
 
     @property
     def min_answer(self) -> float:
-        return self.settings.min_answer
+        return self.settings.min_answers_question
 
     def _model(self):
         return self.combiner.judge if self.entailment is not None else self.combiner.plain

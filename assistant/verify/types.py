@@ -6,7 +6,10 @@ combiner reads the codes as features; notes and the UI turn them into words (``F
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
 from enum import Enum
 from typing import Literal
 
@@ -67,37 +70,13 @@ class Code(str, Enum):
     COMBINED = "combined"  # the combiner's probability is below the threshold, with no single cause
 
 
-GATES = frozenset({Code.NO_PASSAGE, Code.NO_CONTENT, Code.UNFINISHED})
 CONTRADICTING = frozenset({Code.FIGURE_DIFFERS, Code.DATE_DIFFERS, Code.WEEKDAY_DIFFERS, Code.POLARITY,
                            Code.DIRECTION, Code.ROLES})
 
-_WORDS = {
-    Code.NO_PASSAGE: "no passage to check against",
-    Code.NO_CONTENT: "the sentence states nothing to check",
-    Code.UNFINISHED: "the sentence breaks off",
-    Code.FIGURE_DIFFERS: "the figure differs from the evidence's",
-    Code.FIGURE_MISSING: "the figure is not in the evidence",
-    Code.DATE_DIFFERS: "the date differs from the evidence's",
-    Code.DATE_MISSING: "the date is not in the evidence",
-    Code.WEEKDAY_DIFFERS: "the weekday differs from the evidence's",
-    Code.NAME_MISSING: "not in the passage",
-    Code.NAME_ELSEWHERE: "the passage names it elsewhere, not in the evidence",
-    Code.WORD_MISSING: "a noun the passage does not have",
-    Code.POLARITY: "the claim and the evidence disagree in polarity (a negation)",
-    Code.DIRECTION: "the evidence says the quantity goes the other way",
-    Code.MODALITY: "the evidence says only that this may be so",
-    Code.QUOTE: "the quotation is not the passage's words",
-    Code.ROLES: "the names stand in other roles in the evidence",
-    Code.QUESTION_NAME_ABSENT: "the passage does not name what the question asks about",
-    Code.ASKS_FIGURE: "the question asks for a figure and the answer gives none",
-    Code.ASKS_UNIT: "the question asks for an amount in a unit the answer does not give",
-    Code.ASKS_TIME: "the question asks when and the answer gives no time",
-    Code.RESTATES_QUESTION: "the answer only says the question back",
-    Code.LOW_SIMILARITY: "no sentence of the passage says this",
-    Code.LOW_COVERAGE: "most of its words are not in the passage",
-    Code.JUDGE_NO: "the model does not read the claim in the evidence",
-    Code.COMBINED: "the evidence as a whole does not state it",
-}
+@lru_cache(maxsize=1)
+def _describe() -> dict[str, str]:
+    """Each code in words (``words/codes.json``), for notes and the UI."""
+    return json.loads(resources.files(__package__).joinpath("words/codes.json").read_text(encoding="utf-8"))
 
 
 @dataclass(frozen=True)
@@ -110,7 +89,7 @@ class Finding:
     evidence_part: str = ""
 
     def describe(self) -> str:
-        words = _WORDS[self.code]
+        words = _describe()[self.code.value]
         part = f": {self.claim_part}" if self.claim_part else ""
         against = f" ({self.evidence_part})" if self.evidence_part else ""
         return f"{words}{part}{against}"

@@ -208,9 +208,9 @@ def test_the_shipped_weights_fit_the_features():
 
 
 def test_a_threshold_of_zero_accepts_every_aligned_claim():
-    from assistant.verify import VerifierSettings
+    from assistant.settings import Verify
 
-    v = Verifier(ConstantEmbedder(), VerifierSettings(threshold=0.0))
+    v = Verifier(ConstantEmbedder(), Verify(threshold=0.0))
     assert v.check("Die Stadtwerke haben 999 Busse verkauft.", [Source(EV)], language="de").supported
 
 
