@@ -176,6 +176,14 @@ class Assistant:
             ))
             return
 
+        decided = self.chain.answer_yes_no(context)
+        if decided is not None:
+            timings["first_token_s"] = timings["total_s"] = time.perf_counter() - t0
+            yield StreamEvent("answer", answer=Answer(
+                text=decided.text, citations=decided.citations, sentences=decided.sentences, grounded=True,
+                abstained=False, raw_text="", timings=timings, notes=notes + decided.notes, **base
+            ))
+            return
         raw = ""
         try:
             for attempt in range(2):

@@ -14,7 +14,9 @@ from langchain_core.runnables import Runnable, RunnableLambda
 
 from vectorstore import Store
 
-from .citations import check_answer
+from vectorstore.text import sentence_spans
+
+from .citations import check_answer, citations_of
 from .condense import CONDENSE_MAX_TOKENS, Condenser
 from .context import ContextBuilder
 from .evidence import is_evidence_first, parse_reply
@@ -24,8 +26,9 @@ from .models import may_judge
 from .prompts import load_prompt
 from .retrieve import Retriever
 from .settings import Settings
-from .types import REFUSAL, Checked, Context, EvidenceSentence, Query
-from .verify import AnswerJudge, ModelJudge, Verifier
+from .types import REFUSAL, Checked, Context, EvidenceSentence, Query, SentenceCheck
+from .verify import AnswerJudge, ClaimCheck, Evidence, ModelJudge, Verifier
+from .yesno import YesNoDecider, embedder_similarity, is_yes_no, render
 
 LANGUAGES = ("de", "en")
 
@@ -57,6 +60,9 @@ class AnswerChain:
             if judging and v.check_answers_question else None
         )
         self.verifier = Verifier(store.embedder, v, entailment=judge, answer_judge=answer_judge)
+        # yes/no questions are decided from the model's P(yes) over the chosen sentences (assistant.yesno)
+        self.yes_no = YesNoDecider(llm, similarity=embedder_similarity(store.embedder), prompts_dir=a.prompts_dir) \
+            if judging and a.decide_yes_no else None
         self.prepare: Runnable[Query, Context] = (
             RunnableLambda(self.condense) | RunnableLambda(self.retrieve) | RunnableLambda(self.build_context)
         )
@@ -88,6 +94,26 @@ class AnswerChain:
         checked.notes[:0] = notes
         return checked
 
+    def answer_yes_no(self, context: Context) -> Checked | None:
+        """A yes/no question decided without free text: "Ja. Im Artikel heißt es: „…“ [n]", the quote
+        the sentence the decision rests on. None when it is no yes/no question or stays undecided."""
+        condensed = context.retrieved.condensed
+        question, lang = condensed.search_text, condensed.query.language
+        if self.yes_no is None or not context.passages or not is_yes_no(question, lang):
+            return None
+        spans = [(n, span) for n, p in enumerate(context.passages, 1) for span in sentence_spans(p.text)]
+        texts = [context.passages[n - 1].text[sp.start : sp.end] for n, sp in spans]
+        decision = self.yes_no(question, texts, lang)
+        if decision.answer is None:
+            return None
+        n, span = spans[texts.index(decision.evidence)]
+        text = render(decision, lang, decision.evidence, n)
+        evidence = Evidence(n, span.start, span.end, decision.evidence, 1.0)
+        check = ClaimCheck(text, "supported", (evidence,), probability=decision.p_yes)
+        sentence = SentenceCheck(text=text, citations=(n,), verdict="supported", evidence=(decision.evidence,))
+        note = f"decided yes/no from the model's P(yes) {decision.p_yes:.2f} over {len(texts)} sentences"
+        return Checked(text, citations_of([(sentence, check)], context.passages), [sentence], True, False, [note])
+
     def warm_up(self) -> None:
         """Evaluate each language's fixed prompt prefix (system text and demonstrations) and the
         judge's once, so that they sit in the model's prompt state before the first question instead
@@ -100,6 +126,8 @@ class AnswerChain:
             self.verifier.entailment("…", "…")
         if self.verifier.answer_judge is not None:
             self.verifier.answer_judge("…", "…", "…")
+        if self.yes_no is not None:
+            self.yes_no.warm_up()
 
     def prompt_id(self, lang: str) -> str:
         return self.answer_prompts[lang].id

@@ -229,7 +229,7 @@ def check_answer(
         marks = "".join(f"[{n}]" for n in s.citations)
         body = s.text
         parts.append(body[:-1] + f" {marks}" + body[-1] if body[-1:] in ".!?" else f"{body} {marks}")
-    return Checked(" ".join(parts), _citations(kept, passages), sentences, True, False, notes)
+    return Checked(" ".join(parts), citations_of(kept, passages), sentences, True, False, notes)
 
 
 def answers_question(question: str, kept: list[tuple[SentenceCheck, ClaimCheck]], verifier: Verifier) -> float | None:
@@ -243,7 +243,7 @@ def answers_question(question: str, kept: list[tuple[SentenceCheck, ClaimCheck]]
     return verifier.answer_judge(question, evidence, answer)
 
 
-def _citations(kept: list[tuple[SentenceCheck, ClaimCheck]], passages: list[Hit]) -> list[Citation]:
+def citations_of(kept: list[tuple[SentenceCheck, ClaimCheck]], passages: list[Hit]) -> list[Citation]:
     """One citation per cited passage; its support span is the evidence sentence of the first
     supported claim that cites it, found in the passage as shown to the user."""
     out: list[Citation] = []

@@ -73,6 +73,12 @@ class Answering(Section):
         description="A folder of prompt files to use instead of the ones installed with the package "
         "(same names: answer.<variant>.<lang>.txt, condense.<lang>.txt).",
     )
+    decide_yes_no: bool = Field(
+        default=True,
+        description="Answer a yes/no question with Ja/Nein and the sentence it rests on, decided from the answer "
+        "model's P(yes) over the chosen sentences (prompts/yesno.en.txt); undecided ones are answered as others. "
+        "Needs verify.with_model and token probabilities.",
+    )
     max_question_chars: int = Field(default=2000, ge=10, description="Longest question accepted.")
     history_turns: int = Field(default=3, ge=0, le=20, description="Earlier turns used to resolve follow-ups.")
 

@@ -18,12 +18,8 @@ token probabilities, or when there is no sentence: the caller then answers the u
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
-from importlib.resources import files
 from pathlib import Path
 from typing import Literal
 
@@ -32,6 +28,9 @@ from vectorstore.text import content_words, fold
 from . import prompts
 from .prompts import load_prompt
 from .verify import PromptJudge
+from .verify.question import is_yes_no, yes_no_lexicon as _lexicon
+
+__all__ = ["YesNo", "YesNoDecider", "decide", "embedder_similarity", "is_yes_no", "render"]
 
 prompts.REQUIRED.setdefault("yesno", {"question", "evidence"})
 
@@ -40,7 +39,6 @@ HI, LO = 0.9, 0.9
 #: Sentences shown to the model at most: the ones most similar to the question.
 MAX_SHOWN = 3
 
-_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
 
 
 @dataclass(frozen=True)
@@ -48,43 +46,6 @@ class YesNo:
     answer: Literal["yes", "no"] | None  # None: undecided, answer the usual way
     p_yes: float | None  # P(yes) / (P(yes) + P(no)) of the answer model; None without token probabilities
     evidence: str | None  # the sentence the decision rests on, word for word as given
-
-
-@lru_cache(maxsize=1)
-def _words() -> dict[str, dict]:
-    return json.loads((files("assistant") / "yesno_words.json").read_text(encoding="utf-8"))
-
-
-def _lexicon(language: str) -> dict:
-    words = _words()
-    if language not in words:
-        raise ValueError(f"language must be one of {sorted(words)}, got {language!r}")
-    return words[language]
-
-
-def is_yes_no(question: str, language: str) -> bool:
-    """Whether ``question`` asks for yes or no: it starts with a finite verb or auxiliary ("Hat …?",
-    "Did …?"), or it ends with "?" and has no question word ("Die Ukraine ist bereit?"). A choice
-    question ("Ist A oder B?") is not one, "… oder nicht?" is; neither is "Can you tell me who …?"."""
-    lex = _lexicon(language)
-    tokens = [w.lower().replace("’", "'") for w in _WORD.findall(question)]
-    while tokens and tokens[0] in lex["lead"]:
-        tokens = tokens[1:]
-    if not tokens or tokens[0] in lex["requests"] or tokens[0] in lex["wh"]:
-        return False
-    wh = any(t in lex["wh"] for t in tokens)
-    if tokens[0] in lex["verbs"]:
-        if wh and len(tokens) > 1 and tokens[1] in lex["you"]:  # "Weißt du, wer …?", "Do you know who …?"
-            return False
-    elif not (question.rstrip().endswith("?") and not wh):
-        return False
-    return not _is_choice(tokens, lex)
-
-
-def _is_choice(tokens: list[str], lex: dict) -> bool:
-    """"A oder B" anywhere but "… oder nicht" at the end."""
-    ors = [i for i, t in enumerate(tokens) if t in lex["choice"]]
-    return any(not (i == len(tokens) - 2 and tokens[-1] in lex["not"]) for i in ors)
 
 
 def _lexical_similarity(question: str, sentences: Sequence[str]) -> list[float]:

@@ -5,8 +5,12 @@ the dev replays pays for itself; ``docs/trust.md``).
 
 from __future__ import annotations
 
+import json
 import re
+from functools import lru_cache
+from importlib import resources
 
+from vectorstore.language import detect_language
 from vectorstore.text import MARKER, MONTHS, WORD, content_words, date_mentions, fold, names
 
 from . import words
@@ -40,19 +44,35 @@ def _list(name: str) -> frozenset[str]:
     return frozenset(words.items(name))
 
 
-def is_yes_no(question: str) -> bool:
-    """Asked to be answered yes or no: it opens with an auxiliary or (German) its finite verb, with no
-    question word near its start, and offers no choice ("Ist A oder B …?")."""
-    found = WORD.findall(question)
-    lowered = [w.lower() for w in found][:4]
-    if not lowered or set(lowered[:3]) & _list("question_words") or words.has("choice", question):
-        return False
-    if lowered[0] in _list("auxiliaries"):
-        return True
-    from vectorstore.language import detect_language
-    from vectorstore.text import STOPWORDS_DE
+@lru_cache(maxsize=1)
+def _yes_no_words() -> dict[str, dict]:
+    return json.loads(resources.files(__package__).joinpath("words/yesno.json").read_text(encoding="utf-8"))
 
-    return detect_language(question, default="de") == "de" and found[0][:1].isupper() and lowered[0] not in STOPWORDS_DE | {"und", "aber"}
+
+def yes_no_lexicon(language: str) -> dict:
+    if language not in _yes_no_words():
+        raise ValueError(f"language must be one of {sorted(_yes_no_words())}, got {language!r}")
+    return _yes_no_words()[language]
+
+
+def is_yes_no(question: str, language: str | None = None) -> bool:
+    """Asked for yes or no: it starts with a finite verb or auxiliary ("Hat …?", "Did …?"), or ends with
+    "?" and has no question word; not a choice ("Ist A oder B?"; "… oder nicht?" is one), nor "Can you
+    tell me who …?"."""
+    lex = yes_no_lexicon(language or detect_language(question, default="de"))
+    tokens = [w.lower().replace("’", "'") for w in re.findall(r"[^\W\d_]+(?:['’][^\W\d_]+)?", question)]
+    while tokens and tokens[0] in lex["lead"]:
+        tokens = tokens[1:]
+    if not tokens or tokens[0] in lex["requests"] or tokens[0] in lex["wh"]:
+        return False
+    wh = any(t in lex["wh"] for t in tokens)
+    if tokens[0] in lex["verbs"]:
+        if wh and len(tokens) > 1 and tokens[1] in lex["you"]:  # "Weißt du, wer …?", "Do you know who …?"
+            return False
+    elif not (question.rstrip().endswith("?") and not wh):
+        return False
+    ors = [i for i, t in enumerate(tokens) if t in lex["choice"]]
+    return not any(not (i == len(tokens) - 2 and tokens[-1] in lex["not"]) for i in ors)
 
 
 def gives_a_figure(text: str) -> bool:
@@ -109,8 +129,6 @@ def restates_question(question: str, text: str) -> bool:
 def question_names_absent(question: str, article: str, language: str, translated: Translated) -> list[str]:
     """The question's proper names when the article (or its text in another language) has none of
     them (a German noun alone is no proper name: ``checks.strong_name``)."""
-    from vectorstore.language import detect_language
-
     q_language = detect_language(question, default=language)
     asked = [n for n in dict.fromkeys(names(f"x {question}")) if len(n) >= 3 and strong_name(n, question, q_language)]
     about = words.Words(article, language)
