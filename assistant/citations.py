@@ -25,6 +25,7 @@ it cites (``assistant.verify``: supported, contradicted or not found, with evide
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 
 from vectorstore.language import detect_language
 from vectorstore.text import (
@@ -119,6 +120,22 @@ def sources_of(passages: list[Hit], whole: list[str] | None = None) -> list[Sour
     return [Source(neutralize(h.text), neutralize(h.title), h.date, neutralize(w) if w else "") for h, w in zip(passages, whole)]
 
 
+@dataclass
+class _Run:
+    """What checking one answer shares: the passages as sources, the question, and the notes."""
+
+    passages: list[Hit]
+    sources: list[Source]
+    language: str
+    verifier: Verifier
+    question: str
+    evidence_passages: list[int] | None
+    notes: list[str] = field(default_factory=list)
+
+    def check(self, body: str, cited: list[int] | None) -> ClaimCheck:
+        return self.verifier.check(body, self.sources, cited, language=self.language, question=self.question)
+
+
 def check_answer(
     raw: str, passages: list[Hit], language: str, verifier: Verifier, question: str = "",
     evidence_passages: list[int] | None = None, whole: list[str] | None = None,
@@ -126,110 +143,111 @@ def check_answer(
     """Turn the model's text into a checked answer (see module docstring). ``evidence_passages``:
     the passages of the sentences an evidence-first reply chose, where a sentence without a marker is
     looked for first. ``whole``: each passage's whole article text."""
-    notes: list[str] = []
+    run = _Run(passages, sources_of(passages, whole), language, verifier, question, evidence_passages)
     text = re.sub(r"^\s*(antwort|answer)\s*:\s*", "", raw.strip(), flags=re.IGNORECASE)
-    sources = sources_of(passages, whole)
-    everything = list(range(1, len(passages) + 1))
     kept: list[tuple[SentenceCheck, ClaimCheck]] = []
     refusal_seen = False
     for sent in split_sentences(text):
-        cited = [n for m in MARKER.finditer(sent) for n in marker_numbers(m)]
         body = re.sub(r"\s+([.!?,;:])", r"\1", MARKER_WITH_SPACE.sub("", sent)).strip()
         if not body or not re.search(r"\w", body):
             continue
         if is_refusal(body):
             refusal_seen = True
             continue
-        links = foreign_links(body, passages)
-        if links:
-            notes.append(f"dropped a sentence carrying a link that is no cited article's address: {links[0][:80]!r}")
-            continue
-        valid = []
-        for n in dict.fromkeys(cited):
-            if 1 <= n <= len(passages):
-                valid.append(n)
-            else:
-                notes.append(f"removed citation [{n}]: it points at no passage")
-        if not valid:
-            check = None
-            if evidence_passages:
-                check = verifier.check(body, sources, evidence_passages, language=language, question=question)
-            if check is None or not check.supported:
-                check = verifier.check(body, sources, everything, language=language, question=question)
-            if check.supported:
-                valid = [check.evidence[0].source]
-                notes.append(f"added citation [{valid[0]}] to an uncited sentence after checking it")
-            else:
-                # Every claim shown carries a checked citation; a sentence no passage carries is dropped.
-                notes.append(f"dropped a sentence that no passage supports: {body[:60]!r}")
-                continue
+        got = _check_sentence(run, body, [n for m in MARKER.finditer(sent) for n in marker_numbers(m)])
+        if got:
+            kept.append(got)
+    return _decide(run, kept, refusal_seen, whole)
+
+
+def _cited(run: _Run, body: str, cited: list[int]) -> tuple[list[int], ClaimCheck | None]:
+    """The valid citations of a sentence and its check: an uncited sentence is cited where a passage
+    supports it; a sentence its cited passage does not state is re-pointed to one that does, unless
+    the cited one contradicts it (a hostile article must not rescue it). None: drop the sentence."""
+    everything = list(range(1, len(run.passages) + 1))
+    valid = []
+    for n in dict.fromkeys(cited):
+        if 1 <= n <= len(run.passages):
+            valid.append(n)
         else:
-            check = verifier.check(body, sources, valid, language=language, question=question)
-            others = [n for n in everything if n not in valid]
-            # A sentence its cited passage contradicts is not moved to another passage that states
-            # it: the passages disagree, and the one the model read says otherwise (a hostile article
-            # asserting the opposite of the news was how a false "Ja, … ausgeschlossen" got through).
-            if not check.supported and check.verdict != "contradicted" and check.evidence and others:
-                alt = verifier.check(body, sources, others, language=language, question=question)
-                if alt.supported:
-                    notes.append(
-                        f"corrected citation {''.join(f'[{n}]' for n in valid)} to [{alt.evidence[0].source}]: "
-                        f"the cited passage does not state the sentence, [{alt.evidence[0].source}] does"
-                    )
-                    check, valid = alt, [alt.evidence[0].source]
-        if not check.evidence:  # "Ja.", "Yes, he did.", a sentence that breaks off — nothing to check or show
-            why = check.reasons[0] if check.reasons else "the sentence states nothing to check"
-            notes.append(f"dropped a sentence with nothing to check ({why}): {body[:60]!r}")
-            continue
-        if check.verdict == "contradicted" and not (is_yes_no(question) and _same_matter(body, check, verifier)):
-            notes.append(
-                f"dropped a sentence the passage contradicts: {body[:60]!r} ({'; '.join(check.reasons)}; "
-                f"the passage says: {check.evidence[0].text[:120]!r})"
-            )
-            continue
-        if check.verdict == "contradicted":
-            ev, words = evidence_to_quote(check, sources)
-            notes.append(
-                f"replaced a sentence the passage contradicts by what the passage says: {body[:60]!r} "
-                f"({'; '.join(check.reasons)})"
-            )
-            quote = quote_evidence(words, language)
-            check = ClaimCheck(quote, "supported", (ev,), similarity=1.0)
-            kept.append((SentenceCheck(text=quote, citations=(ev.source,), verdict="supported", evidence=(words,)), check))
-            continue
-        kept.append((SentenceCheck(
-            text=body, citations=tuple(valid), verdict=check.verdict, missing=check.reasons,
-            evidence=tuple(e.text for e in check.evidence),
-        ), check))
+            run.notes.append(f"removed citation [{n}]: it points at no passage")
+    if not valid:
+        check = run.check(body, run.evidence_passages) if run.evidence_passages else None
+        if check is None or not check.supported:
+            check = run.check(body, everything)
+        if not check.supported:
+            run.notes.append(f"dropped a sentence that no passage supports: {body[:60]!r}")
+            return [], None
+        run.notes.append(f"added citation [{check.evidence[0].source}] to an uncited sentence after checking it")
+        return [check.evidence[0].source], check
+    check = run.check(body, valid)
+    others = [n for n in everything if n not in valid]
+    if not check.supported and check.verdict != "contradicted" and check.evidence and others:
+        alt = run.check(body, others)
+        if alt.supported:
+            run.notes.append(f"corrected citation {''.join(f'[{n}]' for n in valid)} to [{alt.evidence[0].source}]: "
+                             f"the cited passage does not state the sentence, [{alt.evidence[0].source}] does")
+            return [alt.evidence[0].source], alt
+    return valid, check
+
+
+def _check_sentence(run: _Run, body: str, cited: list[int]) -> tuple[SentenceCheck, ClaimCheck] | None:
+    """One sentence of the answer, checked; None when it is dropped (with a note why)."""
+    links = foreign_links(body, run.passages)
+    if links:
+        run.notes.append(f"dropped a sentence carrying a link that is no cited article's address: {links[0][:80]!r}")
+        return None
+    valid, check = _cited(run, body, cited)
+    if check is None:
+        return None
+    if not check.evidence:  # "Ja.", "Yes, he did.", a sentence that breaks off — nothing to check or show
+        run.notes.append(f"dropped a sentence with nothing to check ({'; '.join(check.reasons)}): {body[:60]!r}")
+        return None
+    reasons = "; ".join(check.reasons)
+    if check.verdict == "contradicted" and not (is_yes_no(run.question) and _same_matter(body, check, run.verifier)):
+        run.notes.append(f"dropped a sentence the passage contradicts: {body[:60]!r} ({reasons}; "
+                         f"the passage says: {check.evidence[0].text[:120]!r})")
+        return None
+    if check.verdict == "contradicted":
+        ev, words = evidence_to_quote(check, run.sources)
+        run.notes.append(f"replaced a sentence the passage contradicts by what the passage says: {body[:60]!r} ({reasons})")
+        quote = quote_evidence(words, run.language)
+        return (SentenceCheck(text=quote, citations=(ev.source,), verdict="supported", evidence=(words,)),
+                ClaimCheck(quote, "supported", (ev,), similarity=1.0))
+    return SentenceCheck(text=body, citations=tuple(valid), verdict=check.verdict, missing=check.reasons,
+                         evidence=tuple(e.text for e in check.evidence)), check
+
+
+def _decide(run: _Run, kept: list[tuple[SentenceCheck, ClaimCheck]], refusal_seen: bool, whole: list[str] | None) -> Checked:
+    """The answer from its checked sentences: the refusal without a supported sentence that gives
+    what the question asks (``verify.question``, then the answer model's judgement)."""
     sentences = [s for s, _ in kept]
-    grounded = any(s.verdict == "supported" for s in sentences)
-    if not grounded:
+    refuse = Checked(REFUSAL.get(run.language, REFUSAL["en"]), [], [], False, True, run.notes)
+    if not any(s.verdict == "supported" for s in sentences):
         if sentences and not refusal_seen:
             why = "; ".join(f"{s.text[:50]!r}: {', '.join(s.missing) or s.verdict}" for s in sentences)
-            notes.append(f"no sentence of the model's answer could be verified against the passages ({why})")
-        return Checked(REFUSAL.get(language, REFUSAL["en"]), [], [], False, True, notes)
+            run.notes.append(f"no sentence of the model's answer could be verified against the passages ({why})")
+        return refuse
     supported_text = " ".join(s.text for s in sentences if s.verdict == "supported")
     cited = sorted({n for s in sentences if s.verdict == "supported" for n in s.citations})
-    articles = " ".join((whole[n - 1] if whole and whole[n - 1] else passages[n - 1].text) for n in cited)
-    fit = question_fit(question, supported_text, articles, detect_language(articles or supported_text), verifier.translated)
+    articles = " ".join((whole[n - 1] if whole and whole[n - 1] else run.passages[n - 1].text) for n in cited)
+    fit = question_fit(run.question, supported_text, articles, detect_language(articles or supported_text),
+                       run.verifier.translated)
     if fit:
-        notes.append(f"refused: {'; '.join(f.describe() for f in fit)}: {supported_text[:120]!r}")
-        return Checked(REFUSAL.get(language, REFUSAL["en"]), [], [], False, True, notes)
-    answers = answers_question(question, kept, verifier)
+        run.notes.append(f"refused: {'; '.join(f.describe() for f in fit)}: {supported_text[:120]!r}")
+        return refuse
+    answers = answers_question(run.question, kept, run.verifier)
     if answers is not None:
-        notes.append(f"P(the answer answers the question) {answers:.3f}")
-        if answers < verifier.min_answer:
-            notes.append(
-                f"refused: the supported sentences do not answer the question (the model's P {answers:.2f} < "
-                f"{verifier.min_answer}): {' '.join(s.text for s in sentences)[:120]!r}"
-            )
-            return Checked(REFUSAL.get(language, REFUSAL["en"]), [], [], False, True, notes)
+        run.notes.append(f"P(the answer answers the question) {answers:.3f}")
+        if answers < run.verifier.min_answer:
+            run.notes.append(f"refused: the supported sentences do not answer the question (the model's P {answers:.2f} "
+                             f"< {run.verifier.min_answer}): {supported_text[:120]!r}")
+            return refuse
     parts = []
     for s in sentences:
         marks = "".join(f"[{n}]" for n in s.citations)
-        body = s.text
-        parts.append(body[:-1] + f" {marks}" + body[-1] if body[-1:] in ".!?" else f"{body} {marks}")
-    return Checked(" ".join(parts), citations_of(kept, passages), sentences, True, False, notes)
+        parts.append(s.text[:-1] + f" {marks}" + s.text[-1] if s.text[-1:] in ".!?" else f"{s.text} {marks}")
+    return Checked(" ".join(parts), citations_of(kept, run.passages), sentences, True, False, run.notes)
 
 
 def answers_question(question: str, kept: list[tuple[SentenceCheck, ClaimCheck]], verifier: Verifier) -> float | None:

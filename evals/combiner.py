@@ -113,8 +113,8 @@ def _features_cached(rows, verifier, judge, path: Path) -> list[dict]:
     """The features of ``rows``, computing only those the cache does not have."""
     cached = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
     todo = [r for r in rows if _key(r) not in cached]
-    for start in range(0, len(todo), 200):  # saved as it goes: a judge run takes long
-        part = todo[start : start + 200]
+    for start in range(0, len(todo), 50):  # saved as it goes: a judge run takes long
+        part = todo[start : start + 50]
         cached.update({_key(r): g for r, g in zip(part, compute_features(part, verifier, judge))})
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(cached), encoding="utf-8")
@@ -129,6 +129,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=WEIGHTS)
     ap.add_argument("--judge", metavar="MODEL", help="also fit the judge model, with this GGUF's P(yes)")
     ap.add_argument("--judge-sample", type=int, default=500, help="dev pairs the judge reads (it is slow)")
+    ap.add_argument("--judged-only", action="store_true", help="fit the judge model on the pairs already judged "
+                    "(the cache) without asking the model for more")
     ap.add_argument("--max-false-accept", type=float, default=0.05)
     ap.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "newsqa")
     args = ap.parse_args(argv)
@@ -145,8 +147,12 @@ def main(argv: list[str] | None = None) -> int:
         from evals.checker import judge_from
 
         sample = random.Random(0).sample(rows, min(args.judge_sample, len(rows)))
-        judged = _features_cached(sample, verifier, judge_from(Settings(), args.judge),
-                                  _cache_path(args.cache, f"judge-{args.judge}"))
+        path = _cache_path(args.cache, f"judge-{args.judge}")
+        if args.judged_only:
+            cached = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+            judged = [cached[_key(r)] for r in sample if cached.get(_key(r))]
+        else:
+            judged = _features_cached(sample, verifier, judge_from(Settings(), args.judge), path)
         judge, judge_meta = fit(judged, args.max_false_accept)
         judge_meta["model"] = args.judge
     meta = {"corpus": [c.name for c in corpora], "corpus_sha256": hashlib.sha256(key).hexdigest(),
