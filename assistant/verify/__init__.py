@@ -150,20 +150,18 @@ class Verifier:
         whole_text = src.title if best.in_title else src.text
         evidence = self.aligner.window(best, ranked, whole_text)
         evidence_text = " ".join(e.text for e in evidence)
-        before = [e.text for e in ranked if e.source == best.source and not e.in_title and e.end <= evidence[0].start]
         claim_language = language or detect_language(text)
         passage_language = detect_language(src.text)
         pair = Pair(
             claim=text, evidence=evidence_text, sentence=sentence_of(best, ranked).text, passage=f"{src.text} {src.title}",
-            date=src.date, whole=src.whole, before=before[-1] if before and not best.in_title else "",
+            date=src.date, whole=src.whole,
             question=question, claim_language=claim_language, passage_language=passage_language,
             translated=self.translated,
         )
         findings = run_checks(pair)
-        second = next((e.similarity for e in ranked if not overlaps(e, best)), 0.0)
         scores = {
             "sim_e5": best.similarity, "sim_use": self._use_similarity(text, evidence_text, best.similarity),
-            "sim_margin": best.similarity - second, "crosslingual": float(pair.crosslingual),
+            "crosslingual": float(pair.crosslingual),
             "coverage": 0.0 if pair.crosslingual else coverage(text, pair.passage, passage_language),
             "in_title": float(best.in_title), "fragment": float(fragment), "order": order_discordance(pair),
         }

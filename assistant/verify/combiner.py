@@ -19,10 +19,10 @@ from .types import Code, Finding
 
 #: the finding codes the combiner reads, each as 0/1
 FEATURE_CODES = (
-    Code.FIGURE_DIFFERS, Code.FIGURE_MISSING, Code.DATE_DIFFERS, Code.DATE_MISSING, Code.WEEKDAY_DIFFERS,
-    Code.NAME_MISSING, Code.NAME_ELSEWHERE, Code.WORD_MISSING, Code.POLARITY, Code.DIRECTION, Code.MODALITY, Code.QUOTE, Code.ROLES,
+    Code.FIGURE_DIFFERS, Code.DATE_DIFFERS, Code.DATE_MISSING, Code.WEEKDAY_DIFFERS, Code.NAME_MISSING,
+    Code.WORD_MISSING, Code.POLARITY, Code.MODALITY, Code.ROLES,
 )
-SCORES = ("sim_e5", "sim_use", "sim_margin", "coverage", "crosslingual", "in_title", "fragment", "order", "judge")
+SCORES = ("sim_e5", "sim_use", "coverage", "crosslingual", "order", "judge")
 FEATURES = SCORES + tuple(f"code_{c.value}" for c in FEATURE_CODES)
 
 

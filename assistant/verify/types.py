@@ -47,31 +47,24 @@ class Code(str, Enum):
     NO_CONTENT = "no_content"
     UNFINISHED = "unfinished"
     FIGURE_DIFFERS = "figure_differs"
-    FIGURE_MISSING = "figure_missing"
     DATE_DIFFERS = "date_differs"
     DATE_MISSING = "date_missing"
     WEEKDAY_DIFFERS = "weekday_differs"
     NAME_MISSING = "name_missing"
-    NAME_ELSEWHERE = "name_elsewhere"
     WORD_MISSING = "word_missing"
     POLARITY = "polarity"
-    DIRECTION = "direction"
     MODALITY = "modality"
-    QUOTE = "quote"
     ROLES = "roles"
     QUESTION_NAME_ABSENT = "question_name_absent"
     ASKS_FIGURE = "asks_figure"
     ASKS_UNIT = "asks_unit"
     ASKS_TIME = "asks_time"
     RESTATES_QUESTION = "restates_question"
-    LOW_SIMILARITY = "low_similarity"
-    LOW_COVERAGE = "low_coverage"
     JUDGE_NO = "judge_no"
     COMBINED = "combined"  # the combiner's probability is below the threshold, with no single cause
 
 
-CONTRADICTING = frozenset({Code.FIGURE_DIFFERS, Code.DATE_DIFFERS, Code.WEEKDAY_DIFFERS, Code.POLARITY,
-                           Code.DIRECTION, Code.ROLES})
+CONTRADICTING = frozenset({Code.FIGURE_DIFFERS, Code.DATE_DIFFERS, Code.WEEKDAY_DIFFERS, Code.POLARITY, Code.ROLES})
 
 @lru_cache(maxsize=1)
 def _describe() -> dict[str, str]:

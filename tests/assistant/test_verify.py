@@ -16,12 +16,10 @@ from assistant.verify import Code, Source, Verifier
 from assistant.verify.checks import (
     Pair,
     check_dates,
-    check_direction,
     check_figures,
     check_modality,
     check_names,
     check_polarity,
-    check_quotes,
     check_roles,
     check_weekdays,
     coverage,
@@ -54,10 +52,6 @@ def test_figures(claim, expected):
     assert codes(check_figures(pair(claim, EV))) == expected
 
 
-def test_a_figure_the_evidence_lacks_is_missing_not_different():
-    assert codes(check_figures(pair("Sie kosten 40 Millionen Euro.", "Die Busse sind teuer."))) == {Code.FIGURE_MISSING}
-
-
 @pytest.mark.parametrize("claim,evidence,date,expected", [
     ("The council met on 3 March 2024.", "Der Rat tagte am 03.03.2024.", "", set()),
     ("The council met on 4 March 2024.", "Der Rat tagte am 03.03.2024.", "", {Code.DATE_DIFFERS}),
@@ -79,11 +73,6 @@ def test_weekdays_across_languages():
 ])
 def test_names(claim, expected):
     assert codes(check_names(pair(claim, EV))) == expected
-
-
-def test_a_name_the_passage_has_only_elsewhere():
-    p = pair("Anna Roth bestellte Busse.", "Die Stadtwerke bestellten Busse.", passage="Die Stadtwerke bestellten Busse. Anna Roth lobte das.")
-    assert codes(check_names(p)) == {Code.NAME_ELSEWHERE}
 
 
 def test_a_german_noun_the_passage_lacks_is_a_weaker_sign():
@@ -116,22 +105,10 @@ def test_polarity(claim, evidence, expected):
     assert codes(check_polarity(pair(claim, evidence))) == expected
 
 
-def test_direction_and_quantifiers():
-    assert codes(check_direction(pair("Ticket sales rose in May.", "Der Ticketverkauf sank im Mai."))) == {Code.DIRECTION}
-    assert codes(check_direction(pair("Alle Busse fahren elektrisch.", "Einige Busse fahren elektrisch."))) == {Code.DIRECTION}
-    assert not check_direction(pair("Ticket sales fell in May.", "Der Ticketverkauf sank im Mai."))
-
-
 def test_modality():
     ev = "Die Stadt könnte die Gebühren im Herbst erhöhen."
     assert codes(check_modality(pair("Die Stadt erhöht die Gebühren im Herbst.", ev))) == {Code.MODALITY}
     assert not check_modality(pair("Die Stadt könnte die Gebühren erhöhen.", ev))
-
-
-def test_a_copied_quotation_must_be_faithful():
-    ev = "Roth sagte: „Wir brauchen saubere und leise Busse.“"
-    assert not check_quotes(pair("Roth sagte: „Wir brauchen saubere und leise Busse.“", ev))
-    assert codes(check_quotes(pair("Roth sagte: „Wir brauchen saubere und schnelle Busse.“", ev))) == {Code.QUOTE}
 
 
 def test_roles():
