@@ -121,14 +121,18 @@ def open_index(name: str, cache_dir: Path, settings_overrides: dict):
 
 
 def retrieved_sentences(assistant, item: Item) -> tuple[list[str], bool]:
-    """The sentences of the passages the answer model would be shown, and whether a gold one is among them."""
+    """The sentences the answer model would be shown: each context passage's title (unless cut
+    short with "…") and its trimmed text; and whether a gold sentence is among them."""
     from assistant.types import Query
     from vectorstore.text import split_sentences
 
     context = assistant.chain.prepare.invoke(Query(item.question, item.language))
-    sentences = [s for p in context.passages for s in split_sentences(p.text)]
-    hit = any(g[:60] in p.text or p.text in g for g in item.gold for p in context.passages)
-    return sentences, hit
+    sentences: list[str] = []
+    for p in context.passages:
+        title = [p.title] if p.title and not p.title.rstrip().endswith("…") else []
+        sentences += [s for s in title + split_sentences(p.text) if s not in sentences]
+    shown = " ".join(sentences)
+    return sentences, any(g[:60] in shown for g in item.gold)
 
 
 def run_set(items: list[Item], assistant, decider) -> list[dict]:
@@ -172,7 +176,7 @@ def summary(rows: list[dict], mode: str, hi: float, lo: float) -> dict:
 def sweep(rows: list[dict], mode: str) -> list[dict]:
     """Accuracy (undecided = wrong) for single thresholds and symmetric bands around them."""
     out = []
-    for hi, lo in [(t / 100, t / 100) for t in range(20, 85, 5)] + [(0.6, 0.4), (0.7, 0.3), (0.8, 0.2)]:
+    for hi, lo in [(t / 100, t / 100) for t in range(20, 100, 5)] + [(0.6, 0.4), (0.7, 0.3), (0.8, 0.2)]:
         s = summary(rows, mode, hi, lo)
         out.append({"hi": hi, "lo": lo, "accuracy": s["accuracy"], "undecided": s["undecided"]})
     return out
