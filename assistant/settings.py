@@ -99,6 +99,11 @@ class Verify(Section):
         "aligned claim (tests with the hash embedder).",
     )
     weights: Path | None = Field(default=None, description="Another combiner.json (python -m evals.combiner writes one).")
+    fixed_similarity: float | None = Field(
+        default=None, ge=0.0, le=1.0,
+        description="The similarity seam: every alignment scores this instead of its e5/USE cosine, so the "
+        "findings decide (tests with the hash embedder, whose similarities mean nothing). Empty in use.",
+    )
     judge_floor: float = Field(
         default=0.05, ge=0.0, le=1.0,
         description="The judge is not asked when the combiner without it gives P(supported) below this (it costs "

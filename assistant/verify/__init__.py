@@ -159,8 +159,10 @@ class Verifier:
             translated=self.translated,
         )
         findings = run_checks(pair)
+        fixed = self.settings.fixed_similarity
         scores = {
-            "sim_e5": best.similarity, "sim_use": self._use_similarity(text, evidence_text, best.similarity),
+            "sim_e5": best.similarity if fixed is None else fixed,
+            "sim_use": self._use_similarity(text, evidence_text, best.similarity) if fixed is None else fixed,
             "crosslingual": float(pair.crosslingual),
             "coverage": 0.0 if pair.crosslingual else coverage(text, pair.passage, passage_language),
             "in_title": float(best.in_title), "fragment": float(fragment), "order": order_discordance(pair),

@@ -64,11 +64,11 @@ def ui_settings(index_dir: Path, **overrides) -> Settings:
 
 def fast_settings(index_dir: Path, **overrides) -> Settings:
     """Settings for the HashEmbedder: its similarities are not e5's, so neither abstain for weak
-    retrieval nor refuse a claim for low similarity (the verifier's other checks still apply). Its
+    retrieval nor refuse a claim for low similarity (the verifier's similarity seam: its findings decide). Its
     ranking and passage trimming are arbitrary too, so the scripted model's passages must be in a
     wider context than the product's default (3 whole passages of the seed article's chunk size)."""
     return ui_settings(index_dir, **{
-        "answering.min_relevance": 0.0, "verify.threshold": 0.0,
+        "answering.min_relevance": 0.0, "verify.fixed_similarity": 0.95, "answering.evidence_selection": "passages",
         "answering.context_passages": 3, "answering.passage_max_tokens": 160, **overrides,
     })
 

@@ -39,7 +39,7 @@ def test_the_ask_endpoint_returns_the_checked_answer_as_json(url):
     assert "Anchorage, Alaska" in cite["passage"][cite["support_start"] : cite["support_end"]]
     assert cite["title"].startswith("Trump verspricht") and cite["date"] == "2025-08-18"
     assert result["sentences"][0]["verdict"] == "supported"
-    assert len(result["passages"]) == 3
+    assert 1 <= len(result["passages"]) <= 5  # the chosen sentences of the top hits, grouped (evidence_selection)
 
     english = client.predict("What did the weather report say?", api_name="/ask")
     assert english["language"] == "en" and english["citations"][0]["title"].startswith("Evil")
