@@ -1,12 +1,17 @@
-"""Evidence chosen first: the sentences of all retrieved passages, ranked against the question, the
-best of them shown within a token budget (``ContextBuilder`` with ``evidence_selection = "sentences"``).
+"""Evidence chosen first: the sentences of all retrieved hits, ranked against the question, the best
+of them shown within a token budget (``ContextBuilder`` with ``evidence_selection = "sentences"``).
 
-A sentence's score is its similarity to the question, or, when higher, a mix with the sentence
-before it (``Params.neighbour``): "Er wurde 1879 in Ulm geboren." names no one, the sentence before
-it does. Sentences are taken best first while the budget lasts; one that opens with a word that
-points back ("Er", "Dies", "It", …) brings the sentence before it. Chosen sentences of one chunk
-that follow each other are one passage; a gap between two of them is filled when its words cost
-less than a second passage's header. Pure functions over offsets and scores: no model, no I/O.
+A sentence scores its similarity to the question plus ``Params.hit_weight`` times its hit's retrieval
+score (the retriever read the whole chunk and its title; alone, a sentence that names no one loses to
+one that names the subject). Sentences are taken best first while the budget lasts. Chosen sentences
+of one chunk that follow each other are one passage; a gap between two of them is filled when its
+words cost less than a second passage's header. Pure functions over offsets and scores: no model, no I/O.
+
+Two ways to help a sentence by the one before it ("Er wurde 1879 in Ulm geboren." names no one) are
+here, off by default because they did not help on XQuAD-R's dev half once the hit's score counts
+(``benchmarks/results/evidence.md``): mixing in the previous sentence's similarity
+(``Params.neighbour``) and bringing the previous sentence along when a sentence opens with a word that
+points back (``Params.bring_previous``; it costs tokens that a better sentence would have used).
 """
 
 from __future__ import annotations
@@ -28,12 +33,10 @@ class Params:
     """How sentences are chosen; the defaults were tuned on the dev half of XQuAD-R
     (``benchmarks/evidence.py``)."""
 
-    neighbour: float = 0.5  # a sentence scores max(own, (1 - w)·own + w·previous); 0: its own only
-    bring_previous: bool = True  # a chosen sentence that points back ("Er …") brings the one before it
-    headers: bool = True  # every passage's header is paid from the budget (which then includes the old headers)
-    rank_weight: float = 0.0  # added to a sentence's score per place its hit is above the last
-    hit_weight: float = 0.0  # times its hit's retrieval score, added to a sentence's score
-    margin: float | None = None  # sentences scoring more than this below the best are not shown (None: fill the budget)
+    hit_weight: float = 1.0  # times its hit's retrieval score, added to a sentence's similarity
+    neighbour: float = 0.0  # a sentence scores max(own, (1 - w)·own + w·previous); 0: its own only
+    bring_previous: bool = False  # a chosen sentence that points back ("Er …") brings the one before it
+    headers: bool = True  # text and headers within the old text budget and the old passages' headers; False: text only
 
 
 @dataclass(frozen=True)
@@ -75,13 +78,12 @@ def neighbour_scores(own: list[float], weight: float) -> list[float]:
 
 
 def score(sentences: list[list[Sentence]], params: Params, hit_scores: list[float] | None = None) -> list[list[Sentence]]:
-    """The sentences with their ``score`` set: the neighbour mix, plus the hit's rank and retrieval
-    score (``hit_scores``) as weighted."""
-    n = len(sentences)
+    """The sentences with their ``score`` set: the neighbour mix, plus ``hit_weight`` times their
+    hit's retrieval score (``hit_scores``)."""
     out = []
     for h, sents in enumerate(sentences):
         mixed = neighbour_scores([s.own for s in sents], params.neighbour)
-        bonus = params.rank_weight * (n - 1 - h) + params.hit_weight * (hit_scores[h] if hit_scores else 0.0)
+        bonus = params.hit_weight * (hit_scores[h] if hit_scores else 0.0)
         out.append([replace(s, score=m + bonus) for s, m in zip(sents, mixed)])
     return out
 
@@ -118,17 +120,17 @@ class _State:
 def choose(sentences: list[list[Sentence]], budget: int, headers: list[int], params: Params, total: int | None = None) -> list[Piece]:
     """The passages to show: sentences taken best score first while their tokens fit ``budget``
     and, with ``params.headers``, their tokens and their passages' headers (``headers[h]`` each)
-    fit ``total``; runs of one hit become pieces, ordered by their best sentence's score."""
+    fit ``total``; runs of one hit become pieces, ordered by their best sentence's score. A best
+    sentence longer than ``budget`` is shown alone."""
     if not params.headers:
-        headers, total = [0] * len(sentences), None
+        total = None
     state = _State(sentences, headers)
     seen: set[tuple] = set()
     text = head = 0
     ranked = sorted((s for sents in sentences for s in sents), key=lambda s: (-s.score, s.hit, s.index))
-    floor = ranked[0].score - params.margin if ranked and params.margin is not None else -float("inf")
+    if ranked and ranked[0].tokens > budget:  # the best sentence is shown even alone over budget, as a trimmed passage was
+        return [Piece(ranked[0].hit, ranked[0].index, ranked[0].index, ranked[0].score)]
     for s in ranked:
-        if s.score < floor:
-            break
         if s.index in state.chosen[s.hit] or (s.key and s.key in seen):
             continue
         add = {s.index}

@@ -53,9 +53,9 @@ class Answering(Section):
     evidence_selection: Literal["sentences", "passages"] = Field(
         default="sentences",
         description="What the model is shown, in context_passages x passage_max_tokens tokens of article text. "
-        "'sentences': the sentences of all retrieval.k hits ranked against the question (helped by the "
-        "sentence before), the best taken while the budget lasts (passage headers paid from it beyond "
-        "the old ones), consecutive ones of a chunk as one passage. 'passages': the first "
+        "'sentences': the sentences of all retrieval.k hits ranked against the question (similarity plus "
+        "their hit's retrieval score), the best taken while the budget lasts (passage headers paid from it "
+        "beyond the old ones), consecutive ones of a chunk as one passage. 'passages': the first "
         "context_passages hits, each cut around its sentence closest to the question (the old way). "
         "See benchmarks/results/evidence.md.",
     )
