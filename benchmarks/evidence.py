@@ -412,6 +412,13 @@ def headline(rows: dict) -> str:
     return "\n".join(lines)
 
 
+def verdict(rows: dict, target: float) -> str:
+    cells = [(f"{lang} {split}", m["ratio"]) for lang, halves in rows.items() for split, m in halves.items()]
+    met = [c for c, r in cells if r >= target]
+    missed = [c for c, r in cells if r < target]
+    return (f"met for {', '.join(met)}" if met else "met nowhere") + (f"; not met for {', '.join(missed)}." if missed else ".")
+
+
 def render(d: dict) -> str:
     a, r = d["answering"], d["retrieval"]
     budget = a["context_passages"] * a["passage_max_tokens"]
@@ -437,7 +444,7 @@ def render(d: dict) -> str:
         "",
         headline(d["results"]),
         "",
-        f"Target: ratio ≥ {d['target']} with `sentences`.",
+        f"Target: ratio ≥ {d['target']} with `sentences`: " + verdict(d["results"]["sentences"], d["target"]),
         "",
         "## Which questions count",
         "",
