@@ -48,7 +48,8 @@ class AnswerChain:
         self.retrieve = Retriever(store, settings.retrieval.k)
         self.evidence_first = is_evidence_first(a.prompt_variant)
         self.build_context = ContextBuilder(
-            store.embedder, a.context_passages, a.passage_max_tokens, numbered=self.evidence_first
+            store.embedder, a.context_passages, a.passage_max_tokens, numbered=self.evidence_first,
+            selection=a.evidence_selection,
         )
         self.generate = Generator(answer_model, self.answer_prompts, evidence_first=self.evidence_first)
         # a model measured to judge no better than chance is not asked (assistant/models.py)
