@@ -68,7 +68,7 @@ def seed_items() -> list[Item]:
 
 
 def xquad_items() -> list[Item]:
-    from evals.splits import split_of
+    from .splits import split_of
 
     data = json.loads((common.DATA / "xquad-r" / "de.json").read_text(encoding="utf-8"))["data"]
     gold: dict[str, str] = {}
