@@ -97,10 +97,15 @@ def test_evidence_first_through_a_real_openai_compatible_server(llama_server, se
         assert llm.structured_output == "json_object"
     else:
         assert llm.structured_output == "off"  # refused once, never sent again
-    # the 0.5B model picks the passage's sentence 1.2 ("Am Freitag traf er in Anchorage, Alaska, …") and
-    # answers "Anchorage, Alaska" in both modes; the checks keep it, cited
-    assert not ans.abstained and ans.grounded, (ans.raw_text, ans.notes)
-    assert "Anchorage" in ans.text or "Alaska" in ans.text, (ans.text, ans.raw_text)
+    # Measured (2026-12-07, evidence chosen by sentence): served this way the 0.5B model lists the right
+    # sentence 1.1 ("Am Freitag traf er in Anchorage, Alaska, …") but often writes only "[1]." as its answer;
+    # run in-process it answers "Anchorage, Alaska". Which one it does is the model's; what the product
+    # must do with either is not: a content-free answer is refused, an answer is shown only cited and checked.
+    assert any(i.split(".")[0] == "1" for i in json.loads(ans.raw_text)["evidence"]), ans.raw_text
+    if ans.abstained:
+        assert not ans.citations and not ans.grounded and "[1]" not in ans.text, ans.text
+        return
+    assert ans.grounded and ("Anchorage" in ans.text or "Alaska" in ans.text), (ans.text, ans.raw_text)
     assert ans.sentences and all(s.verdict == "supported" for s in ans.sentences), [(s.verdict, s.text) for s in ans.sentences]
     assert ans.citations and all(c.chunk_id in {h.chunk.id for h in ans.passages} for c in ans.citations)
 
