@@ -32,12 +32,12 @@ OUT_FALLBACK = "newsqa-eval-results"
 
 
 def default_out_dir(cwd: Path | None = None) -> Path:
-    """``evals/results/`` of the checkout that holds ``cwd`` (the current folder by default), else
-    ``cwd/newsqa-eval-results``."""
+    """``evals/runs/`` (git-ignored) of the checkout that holds ``cwd`` (the current folder by default),
+    else ``cwd/newsqa-eval-results``. A run a document cites is copied to ``evals/results/`` by hand."""
     cwd = Path.cwd() if cwd is None else Path(cwd)
     for folder in (cwd, *cwd.parents):
         if (folder / "evals" / "results").is_dir():
-            return folder / "evals" / "results"
+            return folder / "evals" / "runs"
     return cwd / OUT_FALLBACK
 
 

@@ -120,14 +120,14 @@ def test_the_command_line_runs_compares_and_reports_errors(tmp_path, monkeypatch
     assert "invalid setting" in capsys.readouterr().err
 
 
-def test_results_go_to_the_checkouts_evals_results_else_to_a_folder_of_their_own(tmp_path, monkeypatch, capsys):
+def test_runs_go_to_the_checkouts_evals_runs_else_to_a_folder_of_their_own(tmp_path, monkeypatch, capsys):
     checkout = tmp_path / "checkout"
     (checkout / "evals" / "results").mkdir(parents=True)
     (checkout / "seeds").mkdir()
-    assert default_out_dir(checkout / "seeds") == checkout / "evals" / "results"
+    assert default_out_dir(checkout / "seeds") == checkout / "evals" / "runs"
     assert default_out_dir(tmp_path / "elsewhere") == tmp_path / "elsewhere" / "newsqa-eval-results"
     monkeypatch.chdir(checkout)
-    assert default_out_dir() == checkout / "evals" / "results"
+    assert default_out_dir() == checkout / "evals" / "runs"
     # outside a checkout, a run without --out writes into ./newsqa-eval-results
     (tmp_path / "elsewhere").mkdir()
     monkeypatch.chdir(tmp_path / "elsewhere")
