@@ -84,7 +84,7 @@ def fit(rows: list[dict], max_false_accept: float, seed: int = 0) -> tuple[dict,
 
     x = [r["x"] for r in rows]
     y = [int(r["label"] == "supported") for r in rows]
-    model = make_pipeline(StandardScaler(), LogisticRegression(C=1.0, class_weight="balanced", max_iter=2000))
+    model = make_pipeline(StandardScaler(), LogisticRegression(C=10.0, class_weight="balanced", max_iter=3000))
     folds = StratifiedKFold(5, shuffle=True, random_state=seed)
     probs = cross_val_predict(model, x, y, cv=folds, method="predict_proba")[:, 1].tolist()
     threshold, fa, fr = choose_threshold(probs, y, max_false_accept)
@@ -100,9 +100,10 @@ def fit(rows: list[dict], max_false_accept: float, seed: int = 0) -> tuple[dict,
 
 def _cache_path(cache: Path, name: str) -> Path:
     """One cache file per code version (the checks, words and features) and kind of run."""
-    code = "".join((Path(__file__).resolve().parents[1] / "assistant" / "verify" / f).read_text(encoding="utf-8")
-                   for f in ("checks.py", "align.py", "combiner.py", "__init__.py", "words/de.json", "words/en.json"))
-    return cache / f"combiner-features-{name}-{hashlib.sha256(code.encode()).hexdigest()[:16]}.json"
+    here = Path(__file__).resolve().parents[1] / "assistant" / "verify"
+    code = b"".join((here / f).read_bytes() if (here / f).exists() else b"" for f in (
+        "checks.py", "align.py", "combiner.py", "__init__.py", "words/de.json", "words/en.json"))
+    return cache / f"combiner-features-{name}-{hashlib.sha256(code).hexdigest()[:16]}.json"
 
 
 def _key(r: dict) -> str:
