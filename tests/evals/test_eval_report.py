@@ -165,14 +165,14 @@ def copy_passage_one(messages) -> str:
     return split_sentences(m.group(1))[0].rstrip(".") + " [1]. Auch Macron kommt [9]."
 
 
-@pytest.mark.xfail(strict=False, reason="its counts of supported sentences and answer languages changed with the learned verifier (session 16) and were not re-derived before the session ended; fix first next session")
 def test_answer_runs_with_the_real_assistant_and_a_scripted_model(hash_store, tmp_path):
     """The whole answer path without models: our Assistant, the hashing store, a scripted chat model."""
     # the hashing embedder ranks and trims passages by shared words, not meaning: the expectations below
     # were worked out for 3 passages of up to 110 tokens (the default until 2026-12-03), so they are pinned
     settings = make_settings(tmp_path / "index", **{"embedding.model": "hash-256", "answering.min_relevance": 0.0,
                                                  "verify.threshold": 0.0,
-                                                 "answering.context_passages": 3, "answering.passage_max_tokens": 110})
+                                                 "answering.context_passages": 3, "answering.passage_max_tokens": 110,
+                                                 "answering.evidence_selection": "passages"})
     assistant = Assistant(settings, store=hash_store, llm=ScriptedChatModel([copy_passage_one]))
     res = run_eval(EvalOptions(limit=5, index_dir=tmp_path / "index"), settings, store=hash_store, assistant=assistant)
     a = res["answers"]
@@ -191,10 +191,12 @@ def test_answer_runs_with_the_real_assistant_and_a_scripted_model(hash_store, tm
     assert rows["un-01"]["dangling"] == [] and rows["un-01"]["citations_valid"] is True
     assert a["dangling_markers"] == 4 and a["citation_validity"] == pytest.approx(1 / 5)
     # the copied German sentence answers the English questions in German: the detected language says so
-    assert a["language_match_declared"] == 1.0 and a["language_match_detected"] == pytest.approx(4 / 5)  # the learned verifier refuses one more wrong-language reply (the refusal is in the question's language)
-    assert a["sentences"] == {"supported": 4, "contradicted": 0, "not_found": 0}
+    assert a["language_match_declared"] == 1.0 and a["language_match_detected"] == pytest.approx(3 / 5)
+    # verify.threshold 0 accepts every aligned sentence, the invented "Auch Macron kommt" too: counted, not judged here
+    assert a["sentences"] == {"supported": 8, "contradicted": 0, "not_found": 0}
     assert a["abstention"]["precision"] == 1.0 and a["abstention"]["recall"] == 1.0
-    assert a["cited_gold_rate"] == pytest.approx(1 / 4) and a["context_recall"] == pytest.approx(1 / 4)
+    # the uncited Macron sentence gets a checked citation (threshold 0), once to the gold passage
+    assert a["cited_gold_rate"] == pytest.approx(2 / 4) and a["context_recall"] == pytest.approx(1 / 4)
     assert [p.split("@")[0] for p in a["prompt_ids"]] == ["answer.default.de", "answer.default.en"]
     paths = report.write_outputs(res, tmp_path / "out")
     md = paths["markdown"].read_text(encoding="utf-8")

@@ -41,7 +41,8 @@ RULES = [
     Rule("Gesprächen", "An den Gesprächen nehmen unter anderem Keir Starmer, Emmanuel Macron und Friedrich Merz teil", "Keir Starmer"),
     Rule("Freitag", "Trump traf Putin am Freitag in Anchorage, Alaska", "Anchorage, Alaska, mit"),
     Rule("meet Putin", "Trump met Putin in Anchorage, Alaska", "Anchorage, Alaska, mit"),
-    Rule("weather", "The report mentioned <script>window.__xss='answer';alert('answer')</script> <img src=x onerror=\"window.__xss='answer-img'\"> in Anchorage, Alaska", "weather report"),
+    # the article's sentence with the model's own script in it: seen as an injection, checked as a quotation
+    Rule("weather", "The weather report said <script>window.__xss='answer';alert('answer')</script> and <img src=x onerror=\"window.__xss='answer-img'\"> were seen in Anchorage, Alaska today", "weather report"),
     Rule(
         "Sicherheitsgarantien",
         "Trump signalisierte seine Bereitschaft, der Ukraine US-Sicherheitsgarantien zu geben [{n}]. Auch Olaf Scholz sagte das zu [{n}].",
@@ -66,9 +67,12 @@ def fast_settings(index_dir: Path, **overrides) -> Settings:
     """Settings for the HashEmbedder: its similarities are not e5's, so neither abstain for weak
     retrieval nor refuse a claim for low similarity (the verifier's similarity seam: its findings decide). Its
     ranking and passage trimming are arbitrary too, so the scripted model's passages must be in a
-    wider context than the product's default (3 whole passages of the seed article's chunk size)."""
+    wider context than the product's default (3 whole passages of the seed article's chunk size). For the
+    same reason the evidence sentence the verifier aligns a claim to is arbitrary, so a paraphrase's checks
+    may read the wrong sentence: the threshold is low (0.1), and what must be refused here (a name no
+    passage has) scores near 0. These tests are about how verdicts are shown; tests/assistant judge them."""
     return ui_settings(index_dir, **{
-        "answering.min_relevance": 0.0, "verify.fixed_similarity": 0.95, "answering.evidence_selection": "passages",
+        "answering.min_relevance": 0.0, "verify.fixed_similarity": 0.95, "verify.threshold": 0.1, "answering.evidence_selection": "passages",
         "answering.context_passages": 3, "answering.passage_max_tokens": 160, **overrides,
     })
 
