@@ -17,6 +17,7 @@ import argparse
 import hashlib
 import json
 import random
+import threading
 import time
 from pathlib import Path
 

@@ -62,7 +62,11 @@ def llama_server(small_gguf, tmp_path_factory):
 @pytest.mark.e2e
 @pytest.mark.models
 def test_answers_through_a_real_openai_compatible_server(llama_server, seed_store):
-    s = seed_store.settings.with_overrides(**{"llm.backend": "openai", "llm.base_url": llama_server, "llm.model": "qwen-small"})
+    # the back end's path, not the verdict: the 0.5B model's half-copied "Trump und Putin trafen sich in Anchorage,
+    # Alaska, mit dem russischen Präsidenten … zusammen" scores below the plain fit's calibrated threshold
+    # (measured 2026-12-07), so this test checks at the mechanics threshold of tests/assistant/test_citations.py
+    s = seed_store.settings.with_overrides(**{"llm.backend": "openai", "llm.base_url": llama_server, "llm.model": "qwen-small",
+                                              "verify.threshold": 0.25})
     llm = make_chat_model(s)
     assert isinstance(llm, OpenAICompatChat)
     a = Assistant(s, store=seed_store, llm=llm)
