@@ -19,7 +19,7 @@ FIRST = [  # question, words its answer must contain
     ("Wer nimmt an den Gesprächen teil?", "Keir Starmer"),
     ("Wo traf Trump am Freitag Putin?", "Anchorage"),
     ("Schloss Trump die Entsendung von US-Truppen aus?", "Entsendung von US-Streitkräften"),
-    ("What did the weather report say?", "The report mentioned"),
+    ("What did the weather report say?", "The weather report said"),
 ]
 
 
