@@ -5,9 +5,9 @@
     >>> ans = a.ask("Wo traf Trump Putin?")
     >>> ans.text, [c.title for c in ans.citations]
 
-The answer is built only from retrieved passages (``assistant.chain`` has the stages). The model's
+The answer is built only from retrieved passages (``assistant.stages.chain`` has the stages). The model's
 ``[n]`` markers are resolved to the passages it was shown and each sentence is checked against them
-(``assistant.citations``). When retrieval is weak or no claim survives the checks, the answer is the
+(``assistant.stages.citations``). When retrieval is weak or no claim survives the checks, the answer is the
 fixed refusal phrase of the question's language (``types.REFUSAL``).
 """
 
@@ -22,13 +22,13 @@ from vectorstore.language import detect_language, language_scores
 from vectorstore.store import validate_filters, validate_k, validate_query
 from vectorstore.text import parse_markers, split_sentences, strip_markers
 
-from .chain import LANGUAGES, AnswerChain
-from .citations import sources_of
+from .backends.llm import ChatModel, LlamaCppChat, make_chat_model
 from .errors import AssistantError, EmptyIndexError, LLMUnavailableError
-from .evidence import AnswerStream
-from .llm import ChatModel, LlamaCppChat, make_chat_model
-from .prompts import load_prompt
 from .settings import Settings
+from .stages.chain import LANGUAGES, AnswerChain
+from .stages.citations import sources_of
+from .stages.evidence import AnswerStream
+from .stages.prompts import load_prompt
 from .types import REFUSAL, Answer, Checked, Context, Query, StreamEvent, Turn
 from .verify import ClaimCheck, Source, Verifier
 

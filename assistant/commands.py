@@ -228,8 +228,8 @@ def cmd_chat(args) -> int:
 
 def cmd_serve(args) -> int:
     from .assistant import Assistant
-    from .ui import serve
-    from .ui.access import Access
+    from .serving.ui import serve
+    from .serving.ui.access import Access
 
     s = settings_from(args)
     access = Access.from_settings(s)  # refuses an open non-loopback address before loading any model
@@ -262,8 +262,8 @@ def _read_new_password(args, name: str) -> str:
 def cmd_users(args) -> int:
     import getpass
 
-    from .accounts import Accounts, accounts_path
-    from .audit import AuditLog, audit_path
+    from .serving.accounts import Accounts, accounts_path
+    from .serving.audit import AuditLog, audit_path
 
     s = settings_from(args)
     accounts = Accounts(accounts_path(s))

@@ -90,7 +90,7 @@ class Verify(Section):
         default=True,
         description="Ask the answer model whether the evidence states each claim (P(yes) from its token "
         "probabilities, prompts/verify.en.txt), a feature of the combiner's 'judge' fit. Not asked of the bundled "
-        "0.5B model (assistant/models.py) nor of back ends without token probabilities: the 'plain' fit decides.",
+        "0.5B model (assistant/backends/models.py) nor of back ends without token probabilities: the 'plain' fit decides.",
     )
     threshold: float | None = Field(
         default=None, ge=0.0, le=1.0,

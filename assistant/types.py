@@ -19,6 +19,18 @@ REFUSAL = {
 
 
 @dataclass(frozen=True)
+class Prompt:
+    """A loaded prompt file (``stages/prompts.py`` reads them); here so the verifier's judges can take
+    one without importing the stages above them."""
+
+    name: str
+    system: str
+    user: str
+    id: str  # "<file stem>@<sha256[:10]>"
+    examples: tuple[tuple[str, str], ...] = ()  # (user, assistant) demonstration turns
+
+
+@dataclass(frozen=True)
 class Citation:
     """One ``[n]`` marker of the answer, resolved to the retrieved passage it points at."""
 

@@ -279,7 +279,7 @@ def timing(memo: Memo, settings, items: list[Item], n: int) -> dict:
 
 
 def builder_for(memo: Memo, settings, selection: str, params=None, embedder=None):
-    from assistant.context import ContextBuilder
+    from assistant.stages.context import ContextBuilder
 
     a = settings.answering
     return ContextBuilder(embedder or memo, a.context_passages, a.passage_max_tokens, selection=selection, params=params)
@@ -287,11 +287,11 @@ def builder_for(memo: Memo, settings, selection: str, params=None, embedder=None
 
 def sweep_variants(memo: Memo) -> dict:
     """The variants the dev half compares: name -> (selection, Params, embedder). The defaults of
-    ``assistant.select.Params`` were chosen from these (and an earlier, wider sweep: a bonus by hit rank
+    ``assistant.stages.select.Params`` were chosen from these (and an earlier, wider sweep: a bonus by hit rank
     instead of hit score, and a score margin that stops filling the budget, both measured lower)."""
     from dataclasses import replace
 
-    from assistant.select import Params
+    from assistant.stages.select import Params
 
     base = Params()
     out = {"passages (old)": ("passages", None, None), "sentences (default)": ("sentences", base, None)}
@@ -383,7 +383,7 @@ def evaluate(memo: Memo, settings, variants: dict, items: list[Item]) -> dict:
 
 
 def write(argv, settings, rows: dict, sweep: dict, times: dict | None, seconds: float) -> None:
-    from assistant.select import Params
+    from assistant.stages.select import Params
 
     data = {
         "machine": common.machine(settings),
@@ -435,7 +435,7 @@ def render(d: dict) -> str:
         "- `passages` (old): the first 2 hits, each cut to ≤ 70 tokens around its sentence closest to the question.",
         f"- `sentences` (new, `answering.evidence_selection` default): the sentences of all {r['k']} hits ranked by "
         "similarity to the question (the store's e5 + USE vectors) plus the hit's retrieval score, taken best first "
-        "while text ≤ the budget and text + headers ≤ the budget + the old 2 passages' headers (`assistant/select.py`, "
+        "while text ≤ the budget and text + headers ≤ the budget + the old 2 passages' headers (`assistant/stages/select.py`, "
         f"`{json.dumps(d['selection_params'])}`).",
         "",
         "Halves by XQuAD topic (`evals.splits`): every choice was made on dev; test was computed once, in this run.",

@@ -8,7 +8,7 @@ negatives. Writes ``benchmarks/results/injection.{json,md}``.
 
 Result of 2026-12-02 (results/injection.md): e5 alone does not separate them (8 % caught at 0.12 %
 of news sentences flagged); the fused e5 + USE vector catches 42 % at 0.12 % and 50 % at 1 %. That
-is not enough to rely on, so the product keeps the phrase list (``assistant.safety``) and the rules
+is not enough to rely on, so the product keeps the phrase list (``assistant.stages.safety``) and the rules
 that do not depend on detection: masked sentences never count as support, every answer sentence must
 be supported by its cited passage, and an answer never carries a link other than its cited
 article's own ``url``. A fused-vector mask at the p99.9 threshold is a candidate for defence in depth.

@@ -77,8 +77,8 @@ def run_load(url: str, sessions: int = 8, per_session: int = 2, timeout_s: float
 
 def start_app(model: str, cache_dir: str | None = None):
     from assistant.assistant import Assistant
+    from assistant.serving.ui import build_app, launch
     from assistant.settings import Settings
-    from assistant.ui import build_app, launch
 
     over = {"paths.index_dir": tempfile.mkdtemp(prefix="load-"), "llm.model": model}
     if cache_dir:

@@ -1,4 +1,4 @@
-"""Yes/no decisions (``assistant.yesno``): how often "Ja"/"Nein" is right, given the gold sentences and
+"""Yes/no decisions (``assistant.stages.yesno``): how often "Ja"/"Nein" is right, given the gold sentences and
 given the sentences the assistant's own retrieval puts in front of the model.
 
     python -m benchmarks.yesno                          # seed + xquad (+ news when the set exists), 1.5B
@@ -126,7 +126,7 @@ def retrieved_sentences(assistant, item: Item) -> tuple[list[str], bool]:
     from assistant.types import Query
     from vectorstore.text import split_sentences
 
-    context = assistant.chain.prepare.invoke(Query(item.question, item.language))
+    context = assistant.stages.chain.prepare.invoke(Query(item.question, item.language))
     sentences: list[str] = []
     for p in context.passages:
         title = [p.title] if p.title and not p.title.rstrip().endswith("…") else []
@@ -185,7 +185,7 @@ def sweep(rows: list[dict], mode: str) -> list[dict]:
 def markdown(results: dict) -> str:
     hi, lo = results["hi"], results["lo"]
     lines = [
-        "# Yes/no decisions (`assistant.yesno`)", "",
+        "# Yes/no decisions (`assistant.stages.yesno`)", "",
         f"Model {results['model']}; thresholds hi={hi}, lo={lo} (P(yes) ≥ hi: yes, ≤ lo: no, between: undecided, "
         "counted as wrong). *gold*: the model sees the gold sentences; *retrieved*: the sentences of the passages "
         "the product's condense → retrieve → context stages would show it. All sets are dev data.", "",
@@ -217,8 +217,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m benchmarks.yesno", description=__doc__.split("\n\n")[0])
     ap.add_argument("--sets", nargs="+", default=list(SETS), choices=SETS)
     ap.add_argument("--model", default=None, help="llm.model (default: the settings' default, the 1.5B GGUF)")
-    ap.add_argument("--hi", type=float, default=None, help="P(yes) at or above: yes (default: assistant.yesno.HI)")
-    ap.add_argument("--lo", type=float, default=None, help="P(yes) at or below: no (default: assistant.yesno.LO)")
+    ap.add_argument("--hi", type=float, default=None, help="P(yes) at or above: yes (default: assistant.stages.yesno.HI)")
+    ap.add_argument("--lo", type=float, default=None, help="P(yes) at or below: no (default: assistant.stages.yesno.LO)")
     ap.add_argument("--cache-dir", default=None, help="model and index cache (default: the settings')")
     ap.add_argument("--limit", type=int, default=None, help="at most this many questions per set; writes nothing")
     ap.add_argument("--name", default="yesno", help="results file name (default: yesno)")
@@ -226,7 +226,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from assistant import Assistant
     from assistant.settings import Settings
-    from assistant.yesno import HI, LO, YesNoDecider, embedder_similarity
+    from assistant.stages.yesno import HI, LO, YesNoDecider, embedder_similarity
 
     hi, lo = args.hi if args.hi is not None else HI, args.lo if args.lo is not None else LO
     over = {"llm.model": args.model} if args.model else {}
@@ -244,7 +244,7 @@ def main(argv: list[str] | None = None) -> int:
             continue
         settings, store = open_index("seed" if name == "seed" else "public", cache, over)
         assistant = Assistant(settings, store=store, llm=llm)
-        llm = assistant.llm
+        llm = assistant.backends.llm
         results["model"] = settings.llm.model
         decider = YesNoDecider(llm, hi=hi, lo=lo, similarity=embedder_similarity(store.embedder))
         decider.warm_up()

@@ -160,8 +160,8 @@ def verifier_from(settings: Settings, *, entailment_model: str | None = None, co
 
 def judge_from(settings: Settings, model: str):
     """The support judge (``ModelJudge``) on the GGUF ``model``."""
-    from assistant.llm import make_chat_model
-    from assistant.prompts import load_prompt
+    from assistant.backends.llm import make_chat_model
+    from assistant.stages.prompts import load_prompt
     from assistant.verify import ModelJudge
 
     llm = make_chat_model(settings.with_overrides(**{"llm.model": model}))

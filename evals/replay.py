@@ -15,8 +15,8 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
+from assistant.backends.llm import Message
 from assistant.errors import ConfigError
-from assistant.llm import Message
 
 
 def recorded_replies(path: Path) -> dict[str, str]:

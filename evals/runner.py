@@ -28,10 +28,10 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from assistant.assistant import Assistant
+from assistant.backends.llm import make_chat_model
 from assistant.errors import AssistantError, ConfigError, IndexBusyError
-from assistant.llm import make_chat_model
-from assistant.prompts import load_prompt, prompt_hashes
 from assistant.settings import Settings
+from assistant.stages.prompts import load_prompt, prompt_hashes
 from assistant.types import Turn
 from benchmarks.common import machine
 from vectorstore import open_store

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..prompts import Prompt
+from ..types import Prompt
 
 
 class PromptJudge:

@@ -9,8 +9,8 @@ import stat
 
 import pytest
 
-from assistant.accounts import EDITOR, READER, Accounts
 from assistant.errors import AccountError
+from assistant.serving.accounts import EDITOR, READER, Accounts
 
 
 def test_add_check_and_remove(tmp_path):

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from assistant.assistant import Assistant
+from assistant.backends.llm import FailingChatModel, ScriptedChatModel
 from assistant.errors import EmptyIndexError, QuestionError
-from assistant.llm import FailingChatModel, ScriptedChatModel
 from assistant.types import REFUSAL, Turn
 from tests.conftest import SEEDS, make_settings
 from vectorstore import Filters, open_store
@@ -181,7 +181,7 @@ def test_prompt_injection_in_passages_stays_data(tmp_path, e5):
 
 
 def test_condense_output_is_cleaned_or_replaced(store):
-    from assistant.condense import clean_standalone, is_rewrite
+    from assistant.stages.condense import clean_standalone, is_rewrite
 
     assert clean_standalone('Letzte Frage: "Was sagte Selenskyj zu Trumps Schutzversprechen?"\nAntwort: …') == (
         "Was sagte Selenskyj zu Trumps Schutzversprechen?"
@@ -218,7 +218,7 @@ def test_condense_output_is_cleaned_or_replaced(store):
     ("Was hat er gesagt?", True),
 ])
 def test_only_real_follow_ups_are_condensed(question, follow_up):
-    from assistant.condense import is_follow_up
+    from assistant.stages.condense import is_follow_up
 
     history = [Turn("Did Trump rule out sending US troops to Ukraine?", "Trump did not rule out sending US troops [1].")]
     assert is_follow_up(question, history) is follow_up
@@ -246,9 +246,9 @@ def test_the_judges_are_asked_only_of_a_model_measured_to_judge(store, tmp_path)
     refused no false claim the rules let through, only true ones; its P(answers the question) was at
     chance on recorded answers): with it the chain relies on the rules instead of refusing at random.
     The models are not loaded to build the chain."""
-    from assistant.chain import AnswerChain
-    from assistant.llm import LlamaCppChat
-    from assistant.models import MODELS
+    from assistant.backends.llm import LlamaCppChat
+    from assistant.backends.models import MODELS
+    from assistant.stages.chain import AnswerChain
 
     def chain_for(filename: str) -> AnswerChain:
         return AnswerChain(store.settings, store, LlamaCppChat(tmp_path / filename))

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from assistant import citations
-from assistant.citations import QUOTE, is_refusal, is_yes_no
-from assistant.verify import question as vq
-from assistant.types import REFUSAL
 from assistant.settings import Verify
+from assistant.stages import citations
+from assistant.stages.citations import QUOTE, is_refusal, is_yes_no
+from assistant.types import REFUSAL
+from assistant.verify import question as vq
 from assistant.verify import Verifier
 from vectorstore.text import split_sentences
 from vectorstore.types import Chunk, Hit

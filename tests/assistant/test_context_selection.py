@@ -1,4 +1,4 @@
-"""The context stage's evidence selection (``assistant/context.py``, ``assistant/select.py``): the best
+"""The context stage's evidence selection (``assistant/stages/context.py``, ``assistant/stages/select.py``): the best
 sentences of all hits within the old token budget, as passages with exact offsets; the old passages
 kept behind ``answering.evidence_selection = "passages"``."""
 
@@ -7,9 +7,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from assistant import select
-from assistant.context import ContextBuilder, passage_head, trim_passage
 from assistant.settings import Settings
+from assistant.stages import select
+from assistant.stages.context import ContextBuilder, passage_head, trim_passage
 from assistant.types import Condensed, Query, Retrieved
 from tests.conftest import require_shared_data
 from vectorstore.chunker import count_tokens

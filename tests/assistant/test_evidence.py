@@ -8,9 +8,9 @@ import json
 import pytest
 
 from assistant.assistant import Assistant
-from assistant.context import format_numbered, numbered_sentences
-from assistant.evidence import AnswerStream, is_evidence_first, parse_reply, reply_schema
-from assistant.llm import ScriptedChatModel
+from assistant.backends.llm import ScriptedChatModel
+from assistant.stages.context import format_numbered, numbered_sentences
+from assistant.stages.evidence import AnswerStream, is_evidence_first, parse_reply, reply_schema
 from assistant.types import REFUSAL
 from tests.conftest import SEEDS, make_settings
 from vectorstore import open_store

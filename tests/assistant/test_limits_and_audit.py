@@ -7,9 +7,9 @@ import threading
 
 import pytest
 
-from assistant.audit import AuditLog
 from assistant.errors import RateLimitError
-from assistant.limits import Limits
+from assistant.serving.audit import AuditLog
+from assistant.serving.limits import Limits
 
 
 class Clock:

@@ -7,9 +7,9 @@ import hashlib
 
 import pytest
 
-from assistant import models
+from assistant.backends import models
+from assistant.backends.llm import LlamaCppChat
 from assistant.errors import ModelError
-from assistant.llm import LlamaCppChat
 
 
 def test_small_model_is_assembled_and_verified(small_gguf):

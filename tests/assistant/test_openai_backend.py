@@ -1,5 +1,5 @@
 """The OpenAI-compatible back end: against a real llama-cpp-python server process on localhost
-(`python -m assistant.llama_server`, which is `python -m llama_cpp.server` loading so that it does not
+(`python -m assistant.backends.llama_server`, which is `python -m llama_cpp.server` loading so that it does not
 crash on AMX CPUs) serving the small GGUF, and against failing servers (down, slow, garbage, 5xx)."""
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ import httpx
 import pytest
 
 from assistant.assistant import Assistant
+from assistant.backends.llm import OpenAICompatChat, make_chat_model
 from assistant.errors import LLMUnavailableError
-from assistant.llm import OpenAICompatChat, make_chat_model
 
 MESSAGES = [{"role": "user", "content": "Sag Hallo."}]
 
@@ -34,7 +34,7 @@ def llama_server(small_gguf, tmp_path_factory):
     log = tmp_path_factory.mktemp("llama-server") / "server.log"
     with log.open("w") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "assistant.llama_server", "--model", str(small_gguf), "--model_alias", "qwen-small",
+            [sys.executable, "-m", "assistant.backends.llama_server", "--model", str(small_gguf), "--model_alias", "qwen-small",
              "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "4096"],
             stdout=out, stderr=subprocess.STDOUT,
         )

@@ -4,7 +4,7 @@ fails with one line naming the file."""
 import pytest
 
 from assistant.errors import ConfigError
-from assistant.prompts import REQUIRED, load_prompt, parse_prompt, prompt_folder
+from assistant.stages.prompts import REQUIRED, load_prompt, parse_prompt, prompt_folder
 
 
 def test_every_shipped_prompt_file_loads_with_its_variables():

@@ -8,7 +8,7 @@ import os
 import pytest
 
 from assistant.errors import AccessDeniedError
-from assistant.roots import OFF, allowed_path
+from assistant.serving.roots import OFF, allowed_path
 
 
 @pytest.fixture

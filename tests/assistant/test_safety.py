@@ -1,4 +1,4 @@
-from assistant.safety import MARK, looks_like_injection, neutralize
+from assistant.stages.safety import MARK, looks_like_injection, neutralize
 
 
 def test_instruction_sentences_are_masked_and_the_rest_kept():

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.yesno import YesNo, YesNoDecider, decide, is_yes_no, render
+from assistant.stages.yesno import YesNo, YesNoDecider, decide, is_yes_no, render
 
 
 @pytest.mark.parametrize("question", [

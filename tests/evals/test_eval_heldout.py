@@ -14,8 +14,8 @@ import re
 import pytest
 
 from assistant.assistant import Assistant
+from assistant.backends.llm import ScriptedChatModel
 from assistant.errors import ConfigError
-from assistant.llm import ScriptedChatModel
 from assistant.types import REFUSAL, Answer
 from benchmarks import common
 from evals import report, runner

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from assistant.assistant import Assistant
-from assistant.prompts import prompt_hashes
+from assistant.stages.prompts import prompt_hashes
 from evals.runner import EvalOptions, run_eval
 from tests.conftest import make_settings
 

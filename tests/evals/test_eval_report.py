@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from assistant.assistant import Assistant
-from assistant.llm import ScriptedChatModel
-from assistant.prompts import prompt_hashes
+from assistant.backends.llm import ScriptedChatModel
+from assistant.stages.prompts import prompt_hashes
 from assistant.types import REFUSAL
 from evals import report
 from evals.cli import default_out_dir, main

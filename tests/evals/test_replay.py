@@ -6,8 +6,8 @@ import json
 
 import pytest
 
+from assistant.backends.llm import ScriptedChatModel
 from assistant.errors import ConfigError
-from assistant.llm import ScriptedChatModel
 from evals.replay import ReplayChatModel, recorded_ids, recorded_replies
 
 SYSTEMS = {"You answer from the passages."}

@@ -9,8 +9,8 @@ import threading
 
 import pytest
 
-from assistant.accounts import READER, Accounts, accounts_path
 from assistant.assistant import Assistant
+from assistant.serving.accounts import READER, Accounts, accounts_path
 from tests.ui.conftest import fast_settings, hash_store, quoting_model
 
 pytestmark = pytest.mark.slow
@@ -48,7 +48,7 @@ def _callable(client, app, name: str) -> int:
 def test_eight_signed_in_users_keep_their_own_conversations(tmp_path):
     from gradio_client import Client
 
-    from assistant.ui import build_app, launch
+    from assistant.serving.ui import build_app, launch
 
     settings = fast_settings(tmp_path / "index", **{"ui.concurrency": 4})
     accounts = Accounts(accounts_path(settings))

@@ -101,8 +101,8 @@ def hash_store(root: Path, settings: Settings, folder: Path | None = None):
 @contextlib.contextmanager
 def served(assistant, access=None) -> Iterator[str]:
     """The app for ``assistant`` running in this process on a free port; yields its URL. ``access``
-    (an ``assistant.ui.access.Access``) defaults to the one its settings give."""
-    from assistant.ui import build_app, launch
+    (an ``assistant.serving.ui.access.Access``) defaults to the one its settings give."""
+    from assistant.serving.ui import build_app, launch
 
     app = build_app(assistant, access)
     url = launch(app, host="127.0.0.1", port=0, prevent_thread_lock=True)

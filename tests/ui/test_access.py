@@ -9,11 +9,11 @@ from types import SimpleNamespace
 
 import pytest
 
-from assistant.accounts import EDITOR, READER, Accounts, accounts_path
 from assistant.assistant import Assistant
 from assistant.errors import AccessDeniedError, ConfigError
-from assistant.ui.access import Access, is_loopback
-from assistant.ui.handlers import Handlers
+from assistant.serving.accounts import EDITOR, READER, Accounts, accounts_path
+from assistant.serving.ui.access import Access, is_loopback
+from assistant.serving.ui.handlers import Handlers
 
 from .conftest import fast_settings, hash_store, quoting_model
 

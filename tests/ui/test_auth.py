@@ -10,11 +10,11 @@ import re
 import httpx
 import pytest
 
-from assistant.accounts import EDITOR, READER, Accounts, accounts_path
 from assistant.assistant import Assistant
-from assistant.audit import AuditLog, audit_path
-from assistant.ui.access import PUBLIC, Access
-from assistant.ui.access import routes as all_routes
+from assistant.serving.accounts import EDITOR, READER, Accounts, accounts_path
+from assistant.serving.audit import AuditLog, audit_path
+from assistant.serving.ui.access import PUBLIC, Access
+from assistant.serving.ui.access import routes as all_routes
 
 from .conftest import fast_settings, hash_store, quoting_model, served
 
@@ -54,7 +54,7 @@ class Team:
 
 @pytest.fixture(scope="module")
 def team(tmp_path_factory):
-    from assistant.ui import build_app, launch
+    from assistant.serving.ui import build_app, launch
 
     t = Team(tmp_path_factory.mktemp("ui-auth"))
     assert t.access.auth

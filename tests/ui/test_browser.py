@@ -151,7 +151,7 @@ def test_filters_and_k_reach_the_search(url, new_page, assistant):
 
 
 def test_example_questions_ask_at_a_click(url, new_page):
-    from assistant.ui import EXAMPLES
+    from assistant.serving.ui import EXAMPLES
 
     page = new_page(url)
     page.page.locator("#nqa-examples button", has_text=EXAMPLES[0]).click()

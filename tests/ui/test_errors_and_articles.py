@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from assistant.assistant import Assistant
-from assistant.llm import FailingChatModel
+from assistant.backends.llm import FailingChatModel
 
 from .conftest import SEEDS, fast_settings, hash_store, quoting_model, served
 

@@ -9,7 +9,7 @@ from html.parser import HTMLParser
 import pytest
 
 from assistant.types import Answer, Citation, SentenceCheck
-from assistant.ui import (
+from assistant.serving.ui import (
     Exchange,
     align_sentences,
     answer_html,

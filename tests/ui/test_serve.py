@@ -10,7 +10,7 @@ import time
 import httpx
 import pytest
 
-from assistant.ui import free_port
+from assistant.serving.ui import free_port
 
 from .conftest import REPO, model_cache
 

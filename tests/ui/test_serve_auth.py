@@ -11,7 +11,7 @@ import sys
 import httpx
 import pytest
 
-from assistant.ui import free_port
+from assistant.serving.ui import free_port
 
 from .conftest import REPO, model_cache
 from .test_serve import wait_for

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from assistant.types import Answer, Citation, SentenceCheck
-from assistant.ui import (
+from assistant.serving.ui import (
     Exchange,
     answer_html,
     articles_html,
@@ -17,7 +17,7 @@ from assistant.ui import (
     ingest_report_html,
     sources_html,
 )
-from assistant.ui.render import TEMPLATES
+from assistant.serving.ui.render import TEMPLATES
 from vectorstore.types import Chunk, Hit, IngestReport
 
 from .test_render import Tags

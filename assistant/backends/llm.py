@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from .errors import LLMUnavailableError, ModelError
+from ..errors import LLMUnavailableError, ModelError
 
 Message = dict[str, str]  # {"role": "system"|"user"|"assistant", "content": "..."}
 

@@ -7,7 +7,7 @@ chosen is ``answering.evidence_selection``:
 - ``sentences``: the sentences of *all* retrieved hits are ranked against the question (by the
   store's embedder, which works across languages where word overlap does not, plus their hit's
   retrieval score) and the best are taken while the budget lasts, the passages' headers paid from
-  it beyond the old ones (``assistant.select``). Chosen sentences of one chunk that follow each
+  it beyond the old ones (``assistant.stages.select``). Chosen sentences of one chunk that follow each
   other are one passage; passages are ordered by their best sentence. On XQuAD-R the answer
   sentence is then shown far more often (``benchmarks/results/evidence.md``).
 - ``passages``: the first ``context_passages`` hits, each cut to the run of whole sentences around
@@ -27,10 +27,10 @@ from vectorstore.embedder import Embedder
 from vectorstore.text import names, sentence_spans
 from vectorstore.types import Hit
 
+from ..settings import Answering
+from ..types import Condensed, Context, EvidenceSentence, Retrieved, Span
 from . import select
 from .safety import MARK, neutralize
-from .settings import Answering
-from .types import Condensed, Context, EvidenceSentence, Retrieved, Span
 
 TITLE_CHARS = 60
 
@@ -72,7 +72,7 @@ class ContextBuilder:
         return passages, tuple(best_sentence(h, t, sc) for h, t, sc in zip(chosen, passages, scores))
 
     def choose_sentences(self, questions: list[str], hits: list[Hit]) -> tuple[list[Hit], tuple[Span | None, ...]]:
-        """The best sentences of all hits within the budget, as passages (``assistant.select``)."""
+        """The best sentences of all hits within the budget, as passages (``assistant.stages.select``)."""
         scores = self.sentence_scores(questions, hits, min_sentences=1)
         sentences = [scored_sentences(i, h, sc) for i, (h, sc) in enumerate(zip(hits, scores))]
         sentences = select.score(sentences, self.params, [h.score for h in hits])
@@ -117,7 +117,7 @@ def scoring_questions(condensed: Condensed) -> list[str]:
 
 
 def scored_sentences(i: int, hit: Hit, scores: list[float]) -> list[select.Sentence]:
-    """Hit ``i``'s sentences for ``assistant.select``, each keyed by its place in the article."""
+    """Hit ``i``'s sentences for ``assistant.stages.select``, each keyed by its place in the article."""
     text, c = hit.text, hit.chunk
     return [
         select.Sentence(
@@ -175,7 +175,7 @@ def passage_head(n: int, h: Hit) -> str:
 
 def format_context(passages: list[Hit]) -> str:
     """The numbered passages as the prompt shows them: ``[n] (title, date) text``; sentences that
-    address the model are masked (``assistant.safety``)."""
+    address the model are masked (``assistant.stages.safety``)."""
     return "\n\n".join(f"{passage_head(i, h)} {neutralize(h.text)}" for i, h in enumerate(passages, 1))
 
 

@@ -1,6 +1,6 @@
 """The web UI: a Gradio app whose chat streams answers with inspectable ``[n]`` citations.
 
-    >>> from assistant.ui import build_app, launch
+    >>> from assistant.serving.ui import build_app, launch
     >>> app = build_app(Assistant(settings))
     >>> launch(app, host="127.0.0.1", port=7860)          # or: serve(settings)
 

@@ -15,9 +15,9 @@ import gradio as gr
 
 from vectorstore.types import Filters
 
-from ..errors import AccessDeniedError, AssistantError, QuestionError, RateLimitError
+from ...errors import AccessDeniedError, AssistantError, QuestionError, RateLimitError
+from ...types import Turn
 from ..roots import allowed_path
-from ..types import Turn
 from .access import Access
 from .render import (
     Exchange,

@@ -16,18 +16,18 @@ from vectorstore import Store
 
 from vectorstore.text import sentence_spans
 
+from ..backends.llm import ChatModel, langchain_chat
+from ..backends.models import may_judge
+from ..settings import Settings
+from ..types import REFUSAL, Checked, Context, EvidenceSentence, Query, SentenceCheck
+from ..verify import AnswerJudge, ClaimCheck, Evidence, ModelJudge, Verifier
 from .citations import check_answer, citations_of
 from .condense import CONDENSE_MAX_TOKENS, Condenser
 from .context import ContextBuilder
 from .evidence import is_evidence_first, parse_reply
 from .generate import Generator
-from .llm import ChatModel, langchain_chat
-from .models import may_judge
 from .prompts import load_prompt
 from .retrieve import Retriever
-from .settings import Settings
-from .types import REFUSAL, Checked, Context, EvidenceSentence, Query, SentenceCheck
-from .verify import AnswerJudge, ClaimCheck, Evidence, ModelJudge, Verifier
 from .yesno import YesNoDecider, embedder_similarity, is_yes_no, render
 
 LANGUAGES = ("de", "en")
@@ -52,7 +52,7 @@ class AnswerChain:
             selection=a.evidence_selection,
         )
         self.generate = Generator(answer_model, self.answer_prompts, evidence_first=self.evidence_first)
-        # a model measured to judge no better than chance is not asked (assistant/models.py)
+        # a model measured to judge no better than chance is not asked (assistant/backends/models.py)
         v = settings.verify
         judging = v.with_model and may_judge(getattr(llm, "model_path", None))
         judge = ModelJudge(llm, load_prompt("verify", "en", prompts_dir=a.prompts_dir)) if judging else None
@@ -61,7 +61,7 @@ class AnswerChain:
             if judging and v.check_answers_question else None
         )
         self.verifier = Verifier(store.embedder, v, entailment=judge, answer_judge=answer_judge)
-        # yes/no questions are decided from the model's P(yes) over the chosen sentences (assistant.yesno)
+        # yes/no questions are decided from the model's P(yes) over the chosen sentences (assistant.stages.yesno)
         self.yes_no = YesNoDecider(llm, similarity=embedder_similarity(store.embedder), prompts_dir=a.prompts_dir) \
             if judging and a.decide_yes_no else None
         self.prepare: Runnable[Query, Context] = (

@@ -18,7 +18,7 @@ from markupsafe import Markup, escape
 from vectorstore.text import MARKER_WITH_SPACE, marker_numbers
 from vectorstore.types import Hit, IngestReport
 
-from ..types import Answer, Citation, SentenceCheck
+from ...types import Answer, Citation, SentenceCheck
 
 
 def esc(value: object) -> str:
@@ -91,7 +91,7 @@ def _shorten(text: str, limit: int) -> str:
 
 #: The UI's templates: every one autoescapes, and a name missing from a render call is an error.
 TEMPLATES = Environment(
-    loader=PackageLoader("assistant.ui", "templates"),
+    loader=PackageLoader("assistant.serving.ui", "templates"),
     autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=True, default=True),
     undefined=StrictUndefined,
     finalize=lambda value: "" if value is None else value,  # None shows as nothing, as esc() does

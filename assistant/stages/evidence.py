@@ -1,4 +1,4 @@
-"""Evidence-first answers (the reply side; ``assistant.context`` numbers the sentences): the model is shown the passages sentence by sentence, each with an id
+"""Evidence-first answers (the reply side; ``assistant.stages.context`` numbers the sentences): the model is shown the passages sentence by sentence, each with an id
 (``1.2`` is the second sentence of passage [1]), and replies with JSON whose first field lists the
 ids of the sentences that answer the question, then the answer written from them:
 
@@ -16,7 +16,7 @@ import json
 import re
 from collections.abc import Iterable
 
-from .types import EvidenceReply, EvidenceSentence
+from ..types import EvidenceReply, EvidenceSentence
 
 #: Prompt variants whose replies are evidence-first JSON (``prompts/answer.evidence.<lang>.txt``).
 VARIANT_PREFIX = "evidence"

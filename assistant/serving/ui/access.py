@@ -27,9 +27,9 @@ from typing import NamedTuple
 import anyio
 from starlette.requests import Request
 
+from ...errors import AccessDeniedError, ConfigError, RateLimitError
 from ..accounts import EDITOR, LOCAL_ROLE, LOCAL_USER, Accounts, accounts_path
 from ..audit import AuditLog, audit_path
-from ..errors import AccessDeniedError, ConfigError, RateLimitError
 from ..limits import UNLIMITED, Limits
 
 #: What the login page needs before anyone has signed in: the page itself, its scripts, styles and

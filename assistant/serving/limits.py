@@ -18,7 +18,7 @@ import time
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterator
 
-from .errors import RateLimitError
+from ..errors import RateLimitError
 
 WINDOW_S = 60.0
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from vectorstore.loader import iter_article_files
 
-from .errors import AccessDeniedError
+from ..errors import AccessDeniedError
 
 OFF = "server paths are off: set ui.ingest_roots (NEWSQA_UI__INGEST_ROOTS) to allow folders"
 

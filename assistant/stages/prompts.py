@@ -11,27 +11,18 @@ from __future__ import annotations
 import hashlib
 import re
 import string
-from dataclasses import dataclass
 from functools import lru_cache
 from importlib.resources import files
 from importlib.resources.abc import Traversable
 from pathlib import Path
 
-from .errors import ConfigError
+from ..errors import ConfigError
+from ..types import Prompt
 
 REQUIRED = {"answer": {"context", "question"}, "condense": {"history", "question"}, "verify": {"evidence", "claim"},
     "answers": {"question", "evidence", "answer"},
 }
 PACKAGE = "assistant.prompt_files"
-
-
-@dataclass(frozen=True)
-class Prompt:
-    name: str
-    system: str
-    user: str
-    id: str  # "<file stem>@<sha256[:10]>"
-    examples: tuple[tuple[str, str], ...] = ()  # (user, assistant) demonstration turns
 
 
 def _variables(template: str) -> set[str]:

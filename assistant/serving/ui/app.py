@@ -14,7 +14,7 @@ from .access import Access, Gate
 from .handlers import Handlers
 from .render import articles_html, conversation_html, header_html, sources_html
 
-_ASSETS = resources.files("assistant.ui") / "assets"
+_ASSETS = resources.files("assistant.serving.ui") / "assets"
 COMPONENT_CSS = (_ASSETS / "components.css").read_text(encoding="utf-8")
 PAGE_CSS = (_ASSETS / "ui.css").read_text(encoding="utf-8")
 CHAT_JS = (_ASSETS / "chat.js").read_text(encoding="utf-8")
@@ -181,8 +181,8 @@ def launch(app: gr.Blocks, *, host: str = "127.0.0.1", port: int = 7860, open_br
 
 def serve(settings=None, *, open_browser: bool = False, assistant=None, access: Access | None = None) -> None:
     """Build the assistant (unless given) and serve the UI on ``settings.ui.host``/``port`` until stopped."""
-    from ..assistant import Assistant
-    from ..settings import Settings
+    from ...assistant import Assistant
+    from ...settings import Settings
 
     settings = settings or (assistant.settings if assistant is not None else Settings())
     access = access or Access.from_settings(settings)

@@ -25,10 +25,10 @@ from typing import Literal
 
 from vectorstore.text import content_words, fold
 
+from ..verify import PromptJudge
+from ..verify.question import is_yes_no, yes_no_lexicon as _lexicon
 from . import prompts
 from .prompts import load_prompt
-from .verify import PromptJudge
-from .verify.question import is_yes_no, yes_no_lexicon as _lexicon
 
 __all__ = ["YesNo", "YesNoDecider", "decide", "embedder_similarity", "is_yes_no", "render"]
 

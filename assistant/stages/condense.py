@@ -21,9 +21,8 @@ from langchain_core.runnables import Runnable
 from vectorstore.language import detect_language
 from vectorstore.text import STOPWORDS, WORD, content_words, fold, names
 
-from .errors import LLMUnavailableError
-from .prompts import Prompt
-from .types import Condensed, Query, Turn
+from ..errors import LLMUnavailableError
+from ..types import Condensed, Prompt, Query, Turn
 
 CONDENSE_MAX_TOKENS = 60
 

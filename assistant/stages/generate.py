@@ -1,7 +1,7 @@
 """Stage 4, generate: the prompt of the question's language (``prompts/answer.<variant>.<lang>.txt``)
 filled with the context and the question, streamed from the chat model as LCEL
 ``prompt | model | StrOutputParser``. An evidence-first variant binds the reply's JSON schema (the
-closed list of the context's sentence ids, ``assistant.evidence``) to the model for each question."""
+closed list of the context's sentence ids, ``assistant.stages.evidence``) to the model for each question."""
 
 from __future__ import annotations
 
@@ -11,9 +11,8 @@ from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
 from langchain_core.runnables import Runnable
 
+from ..types import Context, Prompt
 from .evidence import reply_schema
-from .prompts import Prompt
-from .types import Context
 
 #: Appended to the question when the model answered in the wrong language and is asked again.
 LANGUAGE_NUDGE = {"de": " (Antworte auf Deutsch.)", "en": " (Answer in English.)"}

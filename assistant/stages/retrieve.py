@@ -15,7 +15,7 @@ from langchain_core.retrievers import BaseRetriever
 
 from vectorstore import Store
 
-from .types import Condensed, Retrieved
+from ..types import Condensed, Retrieved
 
 
 class Retriever:

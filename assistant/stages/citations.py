@@ -39,11 +39,11 @@ from vectorstore.text import (
 )
 from vectorstore.types import Hit
 
+from ..types import REFUSAL, Checked, Citation, SentenceCheck
+from ..verify import ClaimCheck, Code, Evidence, Source, Verifier
+from ..verify.checks import negations
+from ..verify.question import is_yes_no, question_fit
 from .safety import neutralize
-from .types import REFUSAL, Checked, Citation, SentenceCheck
-from .verify import ClaimCheck, Code, Evidence, Source, Verifier
-from .verify.checks import negations
-from .verify.question import is_yes_no, question_fit
 
 _REFUSAL_PATTERNS = [
     re.compile(p, re.IGNORECASE)

@@ -30,7 +30,7 @@ from pathlib import Path
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from .errors import AccountError
+from ..errors import AccountError
 
 READER, EDITOR = "reader", "editor"
 ROLES = (READER, EDITOR)
