@@ -22,7 +22,8 @@ from vectorstore.language import detect_language, language_scores
 from vectorstore.store import validate_filters, validate_k, validate_query
 from vectorstore.text import parse_markers, split_sentences, strip_markers
 
-from .backends.llm import ChatModel, LlamaCppChat, make_chat_model
+from .backends.llamacpp import LlamaCppChat
+from .backends.llm import ChatModel, make_chat_model
 from .errors import AssistantError, EmptyIndexError, LLMUnavailableError
 from .settings import Settings
 from .stages.chain import LANGUAGES, AnswerChain

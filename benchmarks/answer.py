@@ -61,7 +61,7 @@ def ceiling(model_path, threads: int, *, new: int = CEILING_PROMPT_TOKENS, cache
     in the KV cache: the most the product's prompt step can reach for that shape."""
     import os
 
-    from assistant.backends.llm import load_llama
+    from assistant.backends.llamacpp import load_llama
 
     llm = load_llama(model_path, n_ctx=2048, n_threads=threads or (os.cpu_count() or 2), n_batch=512,
                      flash_attn=True, verbose=False)

@@ -2,14 +2,14 @@
 (``python -m llama_cpp.server``, same arguments) for machines where it would crash as it is.
 
 On a CPU with AMX, ``llama_cpp.server`` loads its model with llama.cpp's extra weight buffers and
-dies on the first request (``assistant.backends.llm.plain_cpu_weights`` says why). This runs the same server
+dies on the first request (``assistant.backends.llamacpp.plain_cpu_weights`` says why). This runs the same server
 with the weights in plain CPU memory, so that one model process can serve several newsqa UIs
 (``llm.backend = "openai"``). Elsewhere it is exactly ``python -m llama_cpp.server``.
 """
 
 from __future__ import annotations
 
-from .llm import plain_cpu_weights
+from .llamacpp import plain_cpu_weights
 
 
 def main() -> None:

@@ -15,6 +15,6 @@ def small_gguf():
 
 @pytest.fixture(scope="session")
 def small_llm(small_gguf):
-    from assistant.backends.llm import LlamaCppChat
+    from assistant.backends.llamacpp import LlamaCppChat
 
     return LlamaCppChat(small_gguf, name="Qwen2.5-Coder-0.5B-Instruct", n_ctx=4096)

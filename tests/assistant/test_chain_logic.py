@@ -246,7 +246,7 @@ def test_the_judges_are_asked_only_of_a_model_measured_to_judge(store, tmp_path)
     refused no false claim the rules let through, only true ones; its P(answers the question) was at
     chance on recorded answers): with it the chain relies on the rules instead of refusing at random.
     The models are not loaded to build the chain."""
-    from assistant.backends.llm import LlamaCppChat
+    from assistant.backends.llamacpp import LlamaCppChat
     from assistant.backends.models import MODELS
     from assistant.stages.chain import AnswerChain
 

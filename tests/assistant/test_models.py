@@ -8,7 +8,7 @@ import hashlib
 import pytest
 
 from assistant.backends import models
-from assistant.backends.llm import LlamaCppChat
+from assistant.backends.llamacpp import LlamaCppChat
 from assistant.errors import ModelError
 
 

@@ -16,7 +16,8 @@ import httpx
 import pytest
 
 from assistant.assistant import Assistant
-from assistant.backends.llm import OpenAICompatChat, make_chat_model
+from assistant.backends.llm import make_chat_model
+from assistant.backends.openai_compat import OpenAICompatChat
 from assistant.errors import LLMUnavailableError
 
 MESSAGES = [{"role": "user", "content": "Sag Hallo."}]

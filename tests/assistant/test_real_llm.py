@@ -85,7 +85,7 @@ def test_token_judge_gives_the_same_probability_after_an_answer_overwrote_the_co
     in between; the probability must be exactly what it was before the answer, and what a fresh model
     computes up to float noise (llama.cpp's sums differ with how the prompt was split into batches:
     0.558 against 0.547 was seen on the CI machine, while a broken restore gives another number)."""
-    from assistant.backends.llm import LlamaCppChat
+    from assistant.backends.llamacpp import LlamaCppChat
 
     head = [{"role": "system", "content": "Answer Yes or No."},
             {"role": "user", "content": "Passage: Es regnet.\nClaim: It is raining."}, {"role": "assistant", "content": "Yes"}]
@@ -137,7 +137,7 @@ def test_loading_leaves_llama_cpp_defaults_as_they_were(small_gguf):
     turns off the extra weight buffers whose AMX matrix multiply crashes); the model then evaluates."""
     import llama_cpp.llama_cpp as lib
 
-    from assistant.backends.llm import load_llama
+    from assistant.backends.llamacpp import load_llama
 
     before = lib.llama_model_default_params
     llm = load_llama(small_gguf, n_ctx=256, n_threads=2, n_batch=64, verbose=False)
