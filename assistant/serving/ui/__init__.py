@@ -4,7 +4,8 @@
     >>> app = build_app(Assistant(settings))
     >>> launch(app, host="127.0.0.1", port=7860)          # or: serve(settings)
 
-``render`` turns our types into HTML from autoescaping Jinja2 templates (``templates/``);
+``render`` (the conversation, its sources) and ``panels`` (articles, ingest report, header) turn our
+types into HTML from autoescaping Jinja2 templates (``templates/``);
 ``handlers`` answers the page's events; ``app`` lays the page out and serves it. The chat's script
 (``assets/chat.js``) only clones nodes the server built; it never turns text into HTML.
 """
@@ -15,17 +16,14 @@ import os
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 from .app import EXAMPLES, build_app, free_port, launch, serve, theme  # noqa: E402
+from .panels import articles_html, header_html, info_html, ingest_report_html  # noqa: E402
 from .render import (  # noqa: E402
     Exchange,
     align_sentences,
     answer_html,
-    articles_html,
     conversation_html,
     esc,
     exchange_html,
-    header_html,
-    info_html,
-    ingest_report_html,
     passage_html,
     safe_url,
     sources_html,

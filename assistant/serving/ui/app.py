@@ -12,7 +12,8 @@ import gradio as gr
 
 from .access import Access, Gate
 from .handlers import Handlers
-from .render import articles_html, conversation_html, header_html, sources_html
+from .panels import articles_html, header_html
+from .render import conversation_html, sources_html
 
 _ASSETS = resources.files("assistant.serving.ui") / "assets"
 COMPONENT_CSS = (_ASSETS / "components.css").read_text(encoding="utf-8")

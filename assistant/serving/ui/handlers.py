@@ -19,18 +19,8 @@ from ...errors import AccessDeniedError, AssistantError, QuestionError, RateLimi
 from ...types import Turn
 from ..roots import allowed_path
 from .access import Access
-from .render import (
-    Exchange,
-    articles_html,
-    as_sentence,
-    conversation_html,
-    header_html,
-    info_html,
-    ingest_report_html,
-    ingest_rows,
-    sources_html,
-    user_html,
-)
+from .panels import articles_html, header_html, info_html, ingest_report_html, ingest_rows, user_html
+from .render import Exchange, as_sentence, conversation_html, sources_html
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ from jinja2.lexer import Token, TokenStream
 from markupsafe import Markup, escape
 
 from vectorstore.text import MARKER_WITH_SPACE, marker_numbers
-from vectorstore.types import Hit, IngestReport
+from vectorstore.types import Hit
 
 from ...types import Answer, Citation, SentenceCheck
 
@@ -74,7 +74,7 @@ def _nl2br(value: object) -> Markup:
     return escape("" if value is None else value).replace("\n", Markup("<br>"))
 
 
-def _plural(n: int, noun: str) -> str:
+def plural(n: int, noun: str) -> str:
     """``3|plural("source")`` -> "3 sources"."""
     return f"{n} {noun}{'' if n == 1 else 's'}"
 
@@ -97,17 +97,17 @@ TEMPLATES = Environment(
     finalize=lambda value: "" if value is None else value,  # None shows as nothing, as esc() does
     extensions=[_DropLineBreaks],
 )
-TEMPLATES.filters.update(nl2br=_nl2br, plural=_plural, host=_host, shorten=_shorten, sentence=as_sentence)
+TEMPLATES.filters.update(nl2br=_nl2br, plural=plural, host=_host, shorten=_shorten, sentence=as_sentence)
 TEMPLATES.globals.update(safe_url=safe_url)
 
 
-def _render(name: str, **values: object) -> str:
+def render_template(name: str, **values: object) -> str:
     return TEMPLATES.get_template(name).render(**values)
 
 
 def _inner(name: str, **values: object) -> Markup:
     """A rendered template, to be placed inside another one (it is escaped already)."""
-    return Markup(_render(name, **values))
+    return Markup(render_template(name, **values))
 
 
 # =================================================================================================
@@ -262,7 +262,7 @@ def _answer_values(a: Answer, turn: int) -> dict:
 
 def answer_html(a: Answer, turn: int) -> str:
     """A finished answer: normal, abstention or LLM failure (with the passages found anyway)."""
-    return _render("answer.html", **_answer_values(a, turn))
+    return render_template("answer.html", **_answer_values(a, turn))
 
 
 # =================================================================================================
@@ -313,13 +313,13 @@ def _exchange_values(ex: Exchange, turn: int) -> dict:
 
 def exchange_html(ex: Exchange, turn: int) -> str:
     """One question and its answer (or its progress, abstention or error)."""
-    return _render("exchange.html", **_exchange_values(ex, turn))
+    return render_template("exchange.html", **_exchange_values(ex, turn))
 
 
 def conversation_html(exchanges: list[Exchange]) -> str:
     """The whole conversation of one session."""
     turns = [_inner("exchange.html", **_exchange_values(ex, i)) for i, ex in enumerate(exchanges, 1)]
-    return _render("conversation.html", turns=turns)
+    return render_template("conversation.html", turns=turns)
 
 
 _WAITING = {"queued": "Waiting for a free answer slot…", "searching": "Searching the articles…"}
@@ -345,12 +345,12 @@ class _Card:
 def sources_html(ex: Exchange | None) -> str:
     """The passages behind the last answer: cited ones first marked and open, supporting words highlighted."""
     if ex is None:
-        return _render("sources.html", empty="The passages used for an answer appear here.")
+        return render_template("sources.html", empty="The passages used for an answer appear here.")
     a = ex.answer
     passages = a.passages if a is not None else ex.passages
     if not passages:
         empty = _WAITING.get(ex.status, "No passages were found for this question.")
-        return _render("sources.html", empty=empty)
+        return render_template("sources.html", empty=empty)
     cited = {c.chunk_id: c for c in (a.citations if a else [])}
     show_all = a is not None and bool(a.error)
     best = ex.best if len(ex.best) == len(passages) else [None] * len(passages)
@@ -358,110 +358,8 @@ def sources_html(ex: Exchange | None) -> str:
         _Card(i, h, cited.get(h.chunk.id), bool(h.chunk.id in cited or show_all or (not cited and i == 1)), b)
         for (i, h), b in zip(enumerate(passages, 1), best)
     ]
-    counts = _plural(len(passages), "passage")
+    counts = plural(len(passages), "passage")
     if a and not a.error and not a.abstained:
         counts += f" · {sum(1 for c in cards if c.citation)} cited"
     heading = "Closest passages" if a is not None and a.abstained else "Sources"
-    return _render("sources.html", cards=cards, empty="", heading=heading, counts=counts)
-
-
-# =================================================================================================
-# The articles tab and the header
-
-
-def articles_html(stats: dict | None, articles: list[dict], error: str | None = None) -> str:
-    """The articles tab: counts, then every indexed article with its date, source and language."""
-    stats = stats or {}
-    rows = [
-        {
-            "date": a.get("date") or "",
-            "title": a.get("title") or "",
-            "link": safe_url(a.get("url")),
-            "source": a.get("source") or "",
-            "language": (a.get("language") or "").upper(),
-            "chunks": int(a.get("chunks") or 0),
-        }
-        for a in articles
-    ]
-    return _render(
-        "articles.html",
-        error=error or "",
-        n_articles=int(stats.get("articles") or 0),
-        n_chunks=int(stats.get("chunks") or 0),
-        n_sources=len({a.get("source") for a in articles if a.get("source")}),
-        rows=rows,
-    )
-
-
-def ingest_rows(report: IngestReport) -> list[tuple[str, str, str]]:
-    """(source key, status, detail) for every file or record the ingest touched."""
-    rows: list[tuple[str, str, str]] = []
-    rows += [(k, "added", "") for k in report.added]
-    rows += [(k, "updated", "the article changed; its passages were replaced") for k in report.replaced]
-    rows += [(k, "unchanged", "already indexed") for k in report.unchanged]
-    rows += [(k, "duplicate", f"same article as {other}") for k, other in report.duplicates]
-    rows += [(k, "removed", "no longer in the folder") for k in report.removed]
-    rows += [(k, "failed", _reason(k, reason)) for k, reason in report.failed]
-    return rows
-
-
-def _reason(path: str, reason: str) -> str:
-    """The loader's reason without the file path it starts with (the row shows the file already)."""
-    if not reason.startswith(path):
-        return reason
-    rest = reason[len(path):]
-    if rest.startswith(": "):
-        return rest[2:]
-    if rest.startswith(":"):  # "path:LINE[ [field]]: reason"
-        return "line " + rest[1:]
-    return rest.strip()
-
-
-def ingest_report_html(
-    report: IngestReport | None, *, names: dict[str, str] | None = None, error: str | None = None, note: str | None = None
-) -> str:
-    """The result of one ingest: a summary line and a row per file (added / unchanged / failed with
-    reason); or one line: an ``error`` (a refusal) or a ``note`` (an article removed)."""
-    if report is None and not error and not note:
-        return ""
-    names = names or {}
-
-    def display(key: str) -> str:
-        path, sep, rec = key.partition("#")
-        return names.get(path, path) + (f" (record {rec})" if sep else "")
-
-    return _render(
-        "ingest_report.html",
-        error=error or "",
-        note=note or "",
-        report=report,
-        rows=[(display(key), status, detail) for key, status, detail in ingest_rows(report)] if report else [],
-    )
-
-
-def user_html(name: str, role: str) -> str:
-    """Who is signed in, their role, and the sign-out link (shown when sign-in is on)."""
-    return _render("user.html", user=name, role=role)
-
-
-def info_html(info: dict) -> str:
-    """Model and index facts from ``Assistant.describe()`` as a definition list."""
-    rows = []
-    for key, value in info.items():
-        if value in (None, "", {}, []):
-            continue
-        if isinstance(value, dict):
-            value = ", ".join(f"{k}={v}" for k, v in value.items() if v not in (None, ""))
-        rows.append((key.replace("_", " "), value))
-    return _render("info.html", rows=rows)
-
-
-def header_html(info: dict) -> str:
-    """The page header: title, and badges naming the model, the embeddings and the index size."""
-    index = info.get("index") if isinstance(info.get("index"), dict) else {}
-    badges = [
-        ("Model", f"{info.get('llm_model', '?')} ({info.get('llm_backend', '?')})"),
-        ("Embeddings", info.get("embedding_model", "?")),
-        ("Index", _plural(index["articles"], "article") if "articles" in index else index.get("error", "?")),
-    ]
-    return _render("header.html", badges=badges)
+    return render_template("sources.html", cards=cards, empty="", heading=heading, counts=counts)
