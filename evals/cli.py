@@ -5,6 +5,7 @@
     python -m evals --set xquad --hold-out 8 --limit 100   # 8 topics out of the index: must be refused
     python -m evals --mode lexical --k 3 --model qwen2.5-coder-0.5b --label small
     python -m evals --set news --split dev            # the dev half of the news set (evals/sets/NEWS.md)
+    python -m evals --set seed --summary              # also rewrite the seed row of README.md's results table
     python -m evals --compare evals/results/A.json evals/results/B.json
 
 Results go to ``evals/results/`` of the checkout the current folder is in, else to
@@ -23,7 +24,7 @@ from pathlib import Path
 
 from assistant.errors import AssistantError, ConfigError
 
-from . import datasets, report
+from . import datasets, report, summary
 from .datasets import SETS
 from .runner import EvalOptions, run_eval
 from .splits import SPLITS
@@ -39,6 +40,15 @@ def default_out_dir(cwd: Path | None = None) -> Path:
         if (folder / "evals" / "results").is_dir():
             return folder / "evals" / "runs"
     return cwd / OUT_FALLBACK
+
+
+def default_readme(cwd: Path | None = None) -> Path | None:
+    """The README.md of the checkout that holds ``cwd`` (as for ``default_out_dir``), else None."""
+    cwd = Path.cwd() if cwd is None else Path(cwd)
+    for folder in (cwd, *cwd.parents):
+        if (folder / "evals" / "results").is_dir() and (folder / "README.md").is_file():
+            return folder / "README.md"
+    return None
 
 
 def build_parser(prog: str = "assistant eval") -> argparse.ArgumentParser:
@@ -74,6 +84,9 @@ def build_parser(prog: str = "assistant eval") -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, default=out,
                    help=f"results folder (default: evals/results/ of this checkout, else ./{OUT_FALLBACK}; here {out})")
     p.add_argument("--label", default="", help="a name for this run (goes into the file names)")
+    p.add_argument("--summary", nargs="?", const=True, type=Path, metavar="README",
+                   help="after the run, rewrite this set/split/model's row of the results table in README.md "
+                        "(between <!-- results:start --> and <!-- results:end -->), linked to the run's report")
     p.add_argument("--plot-with", type=Path, nargs="+", default=[], metavar="RESULTS.json",
                    help="earlier results to draw in this run's plot")
     p.add_argument("--compare", type=Path, nargs="+", metavar="RESULTS.json",
@@ -138,6 +151,9 @@ def main(argv: list[str] | None = None, prog: str = "assistant eval") -> int:
         module = importlib.import_module(f"evals.{argv[0]}")
         return module.main(argv[1:], prog=f"{prog} {argv[0]}")
     args = build_parser(prog).parse_args(argv)
+    readme = default_readme() if args.summary is True else args.summary
+    if args.summary and not args.compare and (code := summary.check(readme)):
+        return code
     try:
         if args.compare:
             return _compare(args)
@@ -152,10 +168,12 @@ def main(argv: list[str] | None = None, prog: str = "assistant eval") -> int:
         print(report.headline(results))
         for kind, path in paths.items():
             print(f"wrote {kind}: {path}")
+        if args.summary:
+            return summary.summarize(readme, results, args.split, paths["markdown"])
         return 0
     except AssistantError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
 
 
-__all__ = ["build_parser", "default_out_dir", "main"]
+__all__ = ["build_parser", "default_out_dir", "default_readme", "main"]
