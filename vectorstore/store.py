@@ -14,16 +14,14 @@ sides, so the result equals a clean ingest.
 
 from __future__ import annotations
 
-import fcntl
-import os
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import ArticleError, ConfigError, IndexBusyError, IndexMismatchError, QuestionError
+from .errors import ArticleError, ConfigError, IndexMismatchError, QuestionError
 
-from .catalog import Catalog
+from .catalogs import CatalogBackend, open_catalog
 from .chunker import chunk_article
 from .dense import DenseIndex
 from .embedder import Embedder
@@ -48,9 +46,9 @@ class _Pending:
 
 
 class Store:
-    """Chroma (dense) + SQLite FTS5 (lexical) kept in step under the same chunk ids."""
+    """Chroma (dense) + the catalog's lexical index (SQLite FTS5 or PostgreSQL) kept in step under the same chunk ids."""
 
-    def __init__(self, settings: StoreSettings, embedder: Embedder, dense: DenseIndex, catalog: Catalog):
+    def __init__(self, settings: StoreSettings, embedder: Embedder, dense: DenseIndex, catalog: CatalogBackend):
         self.settings = settings
         self.embedder = embedder
         self.dense = dense
@@ -249,32 +247,9 @@ class Store:
         self.catalog.clear()
         self.dense.reset()  # a new collection: the next model may have another dimension
 
-    class _Lock:
-        def __init__(self, path: Path):
-            self.path = path
-
-        def __enter__(self):
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-            try:
-                fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                holder = os.pread(self.fd, 32, 0).decode(errors="replace").strip()
-                os.close(self.fd)
-                raise IndexBusyError(
-                    f"another ingest is writing to {self.path.parent} (pid {holder or '?'}); wait for it to finish"
-                ) from None
-            os.ftruncate(self.fd, 0)
-            os.pwrite(self.fd, str(os.getpid()).encode(), 0)
-            return self
-
-        def __exit__(self, *exc):
-            fcntl.flock(self.fd, fcntl.LOCK_UN)
-            os.close(self.fd)
-            return False
-
-    def _write_lock(self) -> "Store._Lock":
-        return Store._Lock(self.index_dir / "ingest.lock")
+    def _write_lock(self):
+        """The catalog's ingest lock: a file lock beside a SQLite catalog, an advisory lock in PostgreSQL."""
+        return self.catalog.write_lock()
 
     # ------------------------------------------------------------------ search
     def search(
@@ -427,7 +402,7 @@ def open_store(settings: StoreSettings | None = None, *, embedder: Embedder | No
     )
     index_dir = Path(s.paths.index_dir)
     dense = DenseIndex(path=None if s.store.chroma_url else index_dir / "chroma", url=s.store.chroma_url, collection=s.store.collection)
-    catalog = Catalog(index_dir / "catalog.sqlite3")
+    catalog = open_catalog(s.store, index_dir)
     return Store(s, emb, dense, catalog)
 
 
