@@ -151,6 +151,7 @@ class PgCatalog:
             if rows:
                 with conn.cursor() as cur:
                     cur.executemany(_INSERT_CHUNK, rows)
+                conn.execute(lexical_pg.COUNT_CHUNKS, (len(rows),))
 
     def mark_done(self, article_id: str, source_key: str, path: str) -> None:
         self._run(
@@ -171,6 +172,8 @@ class PgCatalog:
             removed = [r[0] for r in conn.execute("DELETE FROM chunks WHERE article_id=%s RETURNING chunk_id", (article_id,))]
             conn.execute("DELETE FROM articles WHERE article_id=%s", (article_id,))
             conn.execute("DELETE FROM sources WHERE article_id=%s", (article_id,))
+            if removed:
+                conn.execute(lexical_pg.COUNT_CHUNKS, (-len(removed),))
         return removed
 
     def clear(self) -> None:
@@ -178,6 +181,7 @@ class PgCatalog:
         self._run(
             "clear the catalog",
             ("TRUNCATE chunks, sources, articles", None),
+            (lexical_pg.RESET_COUNT, None),
             ("DELETE FROM meta WHERE key IN ('embedding_model', 'embedding_dim')", None),
         )
 
@@ -218,7 +222,7 @@ class PgCatalog:
         return {r[0] for r in self._rows("read chunks", q)}
 
     def fts_rowcount(self) -> int:
-        """Chunks in the lexical index (every chunk row carries its vectors)."""
+        """Chunks in the lexical index: every chunk row carries its vectors."""
         return self._one("count chunks", "SELECT count(*) FROM chunks")
 
     def chunks(self, chunk_ids: Iterable[str]) -> dict[str, Chunk]:

@@ -32,6 +32,13 @@ MAX_TERMS = 24
 SCHEMA = """
 ALTER TABLE chunks ADD COLUMN lex_stem tsvector NOT NULL;
 ALTER TABLE chunks ADD COLUMN lex_name tsvector NOT NULL;
+-- Kept in the row (compressed if need be), not in the TOAST table: ranking reads every matching
+-- row's vectors once per query term, and out-of-line values cost an index lookup each time.
+ALTER TABLE chunks ALTER COLUMN lex_stem SET STORAGE MAIN;
+ALTER TABLE chunks ALTER COLUMN lex_name SET STORAGE MAIN;
+-- How many chunks there are (BM25's N), kept in the transactions that add and delete them:
+-- count(*) would scan the table on every search.
+INSERT INTO meta VALUES ('lexical_chunks', '0');
 CREATE INDEX chunks_lex_stem ON chunks USING gin(lex_stem);
 CREATE INDEX chunks_lex_name ON chunks USING gin(lex_name);
 """
@@ -41,6 +48,11 @@ VECTORS = (
     "setweight(to_tsvector(%(cfg)s::regconfig, %(title)s), 'B') || setweight(to_tsvector(%(cfg)s::regconfig, %(text)s), 'A'), "
     "setweight(to_tsvector('simple', %(title)s), 'B') || setweight(to_tsvector('simple', %(text)s), 'A')"
 )
+
+
+#: Statements keeping BM25's N in step: run with the number of chunks added (negative: removed).
+COUNT_CHUNKS = "UPDATE meta SET value = (value::bigint + %s)::text WHERE key = 'lexical_chunks'"
+RESET_COUNT = "UPDATE meta SET value = '0' WHERE key = 'lexical_chunks'"
 
 
 def ts_config(language: str | None) -> str:
@@ -105,9 +117,9 @@ def search_query(question: str, limit: int, filters: Filters | None) -> tuple[sq
     args["any_name"] = " | ".join([*terms, *prefixes.values()])
     args["limit"] = limit
     query = sql.SQL(
-        "WITH m AS (SELECT c.chunk_id, c.article_id, {ranks} FROM chunks c "
+        "WITH m AS MATERIALIZED (SELECT c.chunk_id, c.article_id, {ranks} FROM chunks c "
         "WHERE c.lex_stem @@ ({any_stem}) OR c.lex_name @@ to_tsquery('simple', {any_name})), "
-        "d AS (SELECT m.*, {dfs} FROM m), n AS (SELECT count(*)::float8 AS total FROM chunks) "
+        "d AS (SELECT m.*, {dfs} FROM m), n AS (SELECT value::float8 AS total FROM meta WHERE key = 'lexical_chunks') "
         "SELECT d.chunk_id, ({score})::float8 AS s FROM d CROSS JOIN n JOIN articles a ON a.article_id = d.article_id "
         "WHERE {where} ORDER BY s DESC, d.chunk_id LIMIT {limit}"
     ).format(

@@ -96,7 +96,8 @@ def _postgres_state(url: str) -> dict:
             "chunk_ids": [r[0] for r in chunks],
             "chunk_article": {r[0]: r[1] for r in chunks},
             "fts_ids": [r[0] for r in chunks if r[2]],
-            "fts_rows": sum(1 for r in chunks if r[2]),
+            # BM25's N, kept in step by every write: it must equal the rows.
+            "fts_rows": int(db.execute("SELECT value FROM meta WHERE key = 'lexical_chunks'").fetchone()[0]),
             "articles": dict(db.execute("SELECT article_id, status FROM articles").fetchall()),
             "sources": dict(db.execute("SELECT source_key, article_id FROM sources").fetchall()),
         }
