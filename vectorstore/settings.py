@@ -81,8 +81,8 @@ class Store(Section):
     catalog_url: str | None = Field(
         default=None,
         description="PostgreSQL URL of a shared catalog and lexical index (e.g. postgresql://newsqa@db:5432/newsqa; "
-        "needs the 'postgres' extra). Several app nodes with the same catalog_url and chroma_url serve one index. "
-        "Empty: a SQLite file in index_dir.",
+        "needs the 'postgres' extra); a served assistant keeps its accounts, audit log and rate limits there too. "
+        "Several app nodes with the same catalog_url and chroma_url serve one index. Empty: a SQLite file in index_dir.",
     )
     catalog_pool_size: int = Field(
         default=4, ge=1, le=100, description="Most PostgreSQL connections one process keeps open to the catalog."
