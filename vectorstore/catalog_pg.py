@@ -266,9 +266,22 @@ class PgCatalog:
         return row[0], row[1]
 
     def search(self, question: str, limit: int, filters: Filters | None = None) -> list[tuple[str, float]]:
-        """Lexical search: (chunk_id, score, higher is better), best first."""
-        built = lexical_pg.search_query(question, limit, filters)
-        if built is None:
+        """Lexical search: (chunk_id, score, higher is better), best first (see ``lexical_pg``)."""
+        terms = lexical_pg.terms_of(question)
+        if terms is None:
             return []
-        query, args = built
-        return [(r[0], r[1]) for r in self._rows("search", query, args)]
+        with self._pool.connection("search") as conn, conn.transaction():
+            # The planner misjudges how many chunks a text query matches and may scan the whole
+            # table, testing every row; the GIN indexes visit only the matching ones.
+            conn.execute("SET LOCAL enable_seqscan = off")
+            *dfs, total = conn.execute(*lexical_pg.df_query(terms)).fetchone()
+            weights = [lexical_pg.idf(d, total) if d else 0.0 for d in dfs]
+            first = lexical_pg.first_round(dfs, limit)
+            if not first:
+                return []
+            rows = conn.execute(*lexical_pg.rank_query(terms, weights, first, limit, filters)).fetchall()
+            threshold = rows[-1][1] if len(rows) >= limit else 0.0
+            needed = lexical_pg.essential(weights, dfs, threshold)
+            if set(needed) - set(first):
+                rows = conn.execute(*lexical_pg.rank_query(terms, weights, needed, limit, filters)).fetchall()
+        return [(r[0], r[1]) for r in rows]

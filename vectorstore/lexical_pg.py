@@ -7,12 +7,21 @@ title is weighted B and the text A, as FTS5 weighs them 0.5 and 1.0.
 
 PostgreSQL's ``ts_rank_cd`` knows term frequency but not how rare a term is; an OR-query of a
 question's words then ranks chunks by their most common word. So each query term is ranked alone
-(normalised to r/(r+1): saturating like BM25's k1) and weighted by its inverse document frequency,
-counted over the chunks that match any term (one pass over the GIN hits, no corpus statistics to
-keep in step).
+(normalised to r/(r+1): saturating like BM25's k1) and weighted by BM25's inverse document
+frequency, its document frequency counted through the GIN indexes at query time (no statistics to
+keep in step, but the number of chunks, a counter).
+
+Ranking costs one ``ts_rank_cd`` per term and matching chunk, so a question with a common word
+would rank a fifth of the index. The search prunes like MaxScore, without changing the result: a
+term adds at most 2 x its idf to a chunk's score; the chunks of the rarest terms are ranked first,
+and the common terms whose bounds together stay below the ``limit``-th score found there cannot lift
+a chunk that has only them into the result, so only chunks with some other term are ranked.
 """
 
 from __future__ import annotations
+
+import math
+from dataclasses import dataclass
 
 from psycopg import sql
 
@@ -59,25 +68,59 @@ def ts_config(language: str | None) -> str:
     return TS_CONFIGS.get(language or "", "simple")
 
 
-def _stem_query(param: str) -> sql.Composable:
-    """A term through every language's stemmer, OR-ed: the question's language need not be the article's."""
-    return sql.SQL(" || ").join(
-        sql.SQL("plainto_tsquery({}, {})").format(sql.Literal(cfg), sql.Placeholder(param)) for cfg in sorted(set(TS_CONFIGS.values()))
-    )
+@dataclass(frozen=True)
+class Terms:
+    """A question's terms: words, and the prefix query of the long ones."""
 
+    words: tuple[str, ...]
+    prefixes: tuple[str | None, ...]
 
-def _name_query(param: str, prefix: str | None) -> sql.Composable:
-    """The term unchanged, or (long words) also as a prefix: German compounds meet their parts, as
-    in FTS5 (Bibliothek ~ Bibliothekshaushalt)."""
-    exact = sql.SQL("plainto_tsquery('simple', {})").format(sql.Placeholder(param))
-    if prefix is None:
-        return exact
-    return sql.SQL("({} || to_tsquery('simple', {}))").format(exact, sql.Placeholder(prefix))
+    def args(self) -> dict:
+        out: dict = {f"t{i}": w for i, w in enumerate(self.words)}
+        out.update({f"p{i}": p for i, p in enumerate(self.prefixes) if p})
+        return out
 
 
 def prefix_of(term: str) -> str | None:
     """The prefix query of a long word (as ``catalog.fts_query`` makes it), or None."""
     return f"{term[:-2]}:*" if len(term) >= 7 and not term.isdigit() else None
+
+
+def terms_of(question: str) -> Terms | None:
+    words = tuple(query_terms(question)[:MAX_TERMS])
+    return Terms(words, tuple(prefix_of(w) for w in words)) if words else None
+
+
+def _stem_query(i: int) -> sql.Composable:
+    """Term i through every language's stemmer, OR-ed: the question's language need not be the article's."""
+    return sql.SQL(" || ").join(
+        sql.SQL("plainto_tsquery({}, {})").format(sql.Literal(cfg), sql.Placeholder(f"t{i}")) for cfg in sorted(set(TS_CONFIGS.values()))
+    )
+
+
+def _name_query(terms: Terms, i: int) -> sql.Composable:
+    """Term i unchanged, and (long words) also as a prefix: German compounds meet their parts, as in
+    FTS5 (Bibliothek ~ Bibliothekshaushalt)."""
+    exact = sql.SQL("plainto_tsquery('simple', {})").format(sql.Placeholder(f"t{i}"))
+    if terms.prefixes[i] is None:
+        return exact
+    return sql.SQL("({} || to_tsquery('simple', {}))").format(exact, sql.Placeholder(f"p{i}"))
+
+
+def _matches(terms: Terms, i: int) -> sql.Composable:
+    return sql.SQL("(c.lex_stem @@ ({}) OR c.lex_name @@ {})").format(_stem_query(i), _name_query(terms, i))
+
+
+def df_query(terms: Terms) -> tuple[sql.Composed, dict]:
+    """(chunks matching each term..., chunks in all): one index count per term."""
+    counts = [sql.SQL("(SELECT count(*) FROM chunks c WHERE {})").format(_matches(terms, i)) for i in range(len(terms.words))]
+    query = sql.SQL("SELECT {}, (SELECT value::bigint FROM meta WHERE key = 'lexical_chunks')").format(sql.SQL(", ").join(counts))
+    return query, terms.args()
+
+
+def idf(df: int, total: int) -> float:
+    """BM25's inverse document frequency."""
+    return math.log(1 + (total - df + 0.5) / (df + 0.5))
 
 
 def _filter_sql(filters: Filters | None, args: dict) -> sql.Composable:
@@ -90,40 +133,45 @@ def _filter_sql(filters: Filters | None, args: dict) -> sql.Composable:
     return sql.SQL(" AND ").join(parts)
 
 
-def search_query(question: str, limit: int, filters: Filters | None) -> tuple[sql.Composed, dict] | None:
-    """The SQL and parameters ranking chunks for ``question``: (chunk_id, score), best first; None
-    when the question has no content words."""
-    terms = query_terms(question)[:MAX_TERMS]
-    if not terms:
-        return None
-    args: dict = {f"t{i}": t for i, t in enumerate(terms)}
-    prefixes = {f"p{i}": prefix_of(t) for i, t in enumerate(terms) if prefix_of(t)}
-    args.update(prefixes)
-    weights = sql.Literal(RANK_WEIGHTS)
-    ranks, dfs, score = [], [], []
-    for i in range(len(terms)):
-        p = f"t{i}"
-        ranks.append(sql.SQL(
-            "ts_rank_cd({w}::float4[], c.lex_stem, {s}, {n}) + ts_rank_cd({w}::float4[], c.lex_name, {q}, {n}) AS r{i}"
-        ).format(w=weights, s=_stem_query(p), q=_name_query(p, f"p{i}" if f"p{i}" in prefixes else None), n=sql.Literal(RANK_NORMALISATION), i=sql.SQL(str(i))))
-        dfs.append(sql.SQL("count(*) FILTER (WHERE r{i} > 0) OVER () AS df{i}").format(i=sql.SQL(str(i))))
-        score.append(sql.SQL("ln(1 + (n.total - df{i} + 0.5) / (df{i} + 0.5)) * r{i}").format(i=sql.SQL(str(i))))
-    # The OR of all terms finds the candidates through the GIN indexes; each is then ranked per term.
-    any_stem = sql.SQL(" || ").join(
-        sql.SQL("to_tsquery({}, {})").format(sql.Literal(cfg), sql.Placeholder("any"))
-        for cfg in sorted(set(TS_CONFIGS.values()))
+def rank_query(terms: Terms, weights: list[float], among: list[int], limit: int, filters: Filters | None) -> tuple[sql.Composed, dict]:
+    """Rank the chunks matching any of the terms ``among``: (chunk_id, score) best first, where
+    score = sum over every term of weights[i] x (its saturated rank in both columns)."""
+    args = terms.args()
+    w, n = sql.Literal(RANK_WEIGHTS), sql.Literal(RANK_NORMALISATION)
+    score = sql.SQL(" + ").join(
+        sql.SQL("{idf} * (ts_rank_cd({w}::float4[], c.lex_stem, {s}, {n}) + ts_rank_cd({w}::float4[], c.lex_name, {q}, {n}))").format(
+            idf=sql.Literal(weights[i]), w=w, s=_stem_query(i), q=_name_query(terms, i), n=n)
+        for i in range(len(terms.words)) if weights[i] > 0
     )
-    args["any"] = " | ".join(terms)
-    args["any_name"] = " | ".join([*terms, *prefixes.values()])
     args["limit"] = limit
     query = sql.SQL(
-        "WITH m AS MATERIALIZED (SELECT c.chunk_id, c.article_id, {ranks} FROM chunks c "
-        "WHERE c.lex_stem @@ ({any_stem}) OR c.lex_name @@ to_tsquery('simple', {any_name})), "
-        "d AS (SELECT m.*, {dfs} FROM m), n AS (SELECT value::float8 AS total FROM meta WHERE key = 'lexical_chunks') "
-        "SELECT d.chunk_id, ({score})::float8 AS s FROM d CROSS JOIN n JOIN articles a ON a.article_id = d.article_id "
-        "WHERE {where} ORDER BY s DESC, d.chunk_id LIMIT {limit}"
-    ).format(
-        ranks=sql.SQL(", ").join(ranks), dfs=sql.SQL(", ").join(dfs), score=sql.SQL(" + ").join(score),
-        any_stem=any_stem, any_name=sql.Placeholder("any_name"), where=_filter_sql(filters, args), limit=sql.Placeholder("limit"),
-    )
+        "SELECT c.chunk_id, ({score})::float8 AS s FROM chunks c JOIN articles a ON a.article_id = c.article_id "
+        "WHERE ({match}) AND {where} ORDER BY s DESC, c.chunk_id LIMIT {limit}"
+    ).format(score=score, match=sql.SQL(" OR ").join(_matches(terms, i) for i in among), where=_filter_sql(filters, args),
+             limit=sql.Placeholder("limit"))
     return query, args
+
+
+def first_round(dfs: list[int], limit: int) -> list[int]:
+    """The rarest terms that together match at least ``limit`` chunks (or all that match any)."""
+    order = sorted((i for i, d in enumerate(dfs) if d > 0), key=lambda i: (dfs[i], i))
+    chosen, covered = [], 0
+    for i in order:
+        chosen.append(i)
+        covered += dfs[i]
+        if covered >= limit:
+            break
+    return chosen
+
+
+def essential(weights: list[float], dfs: list[int], threshold: float) -> list[int]:
+    """The terms a chunk must have to reach ``threshold``: all but the weakest ones whose bounds
+    (2 x idf: each column's saturated rank is below 1) add up to less than it."""
+    order = sorted((i for i, d in enumerate(dfs) if d > 0), key=lambda i: (weights[i], i))
+    bound, skip = 0.0, set()
+    for i in order:
+        bound += 2 * weights[i]
+        if bound >= threshold:
+            break
+        skip.add(i)
+    return [i for i in order if i not in skip]

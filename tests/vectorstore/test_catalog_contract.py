@@ -169,3 +169,37 @@ def test_catalog_url_errors_are_one_line_naming_the_setting(monkeypatch, tmp_pat
     monkeypatch.setitem(sys.modules, "psycopg", None)  # the 'postgres' extra is not installed
     with pytest.raises(ConfigError, match=r"store.catalog_url is set, but the PostgreSQL client is missing .*newsqa\[postgres\]"):
         open_catalog(section, tmp_path)
+
+
+@pytest.mark.e2e
+def test_postgres_pruned_search_ranks_like_ranking_every_match(catalog_url, tmp_path):
+    """The MaxScore-style pruning of lexical_pg skips chunks that cannot reach the result: the result
+    equals ranking every chunk that matches any term."""
+    import random
+
+    from tests.reliability.corpus import build_corpus
+    from vectorstore import lexical_pg
+    from vectorstore.catalog_pg import PgCatalog
+    from vectorstore.loader import load_file
+
+    build_corpus(tmp_path / "corpus", random.Random(5))
+    cat = PgCatalog(catalog_url)
+    for f in sorted((tmp_path / "corpus").iterdir()):
+        for art in load_file(f).articles:
+            cat.add_pending(art, chunk_article(art, 60, 10))
+            cat.mark_done(art.id, art.source_key, str(f))
+    pruned = 0
+    for q in ("Kennung artikel7x1 Sicherheitsgarantien", "Trump Selenskyj Europa Sicherheitsgarantien Ukraine Gespräche",
+              "Meldung Kennung steht hier", "Wer traf Putin in Alaska?"):
+        terms = lexical_pg.terms_of(q)
+        with psycopg.connect(catalog_url) as conn:
+            *dfs, total = conn.execute(*lexical_pg.df_query(terms)).fetchone()
+            weights = [lexical_pg.idf(d, total) if d else 0.0 for d in dfs]
+            every = [i for i, d in enumerate(dfs) if d]
+            for limit in (3, 10):
+                want = conn.execute(*lexical_pg.rank_query(terms, weights, every, limit, None)).fetchall()
+                assert [(c, round(s, 9)) for c, s in cat.search(q, limit)] == [(c, round(s, 9)) for c, s in want], (q, limit)
+                threshold = want[-1][1] if len(want) >= limit else 0.0
+                pruned += len(every) - len(lexical_pg.essential(weights, dfs, threshold))
+    assert pruned > 0  # the corpus repeats sentences: common terms were left out somewhere
+    cat.close()
