@@ -123,7 +123,7 @@ def cmd_ingest(args) -> int:
     rate = report.chunks_added / report.seconds if report.seconds else 0.0
     print(f"{report.summary()}; {rate:.1f} chunks/s")
     st = store.stats()
-    print(f"index: {st['articles']} articles, {st['chunks']} chunks ({st['embedding_model']}, {st['chroma']})")
+    print(f"index: {st['articles']} articles, {st['chunks']} chunks ({st['embedding_model']}, {st['chroma']}, catalog {st['catalog']})")
     return Exit.PARTIAL if report.failed else Exit.OK
 
 

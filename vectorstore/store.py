@@ -323,6 +323,7 @@ class Store:
         return {
             "articles": articles, "chunks": chunks, "chroma_chunks": self.dense.count(), "lexical_rows": self.catalog.fts_rowcount(),
             "embedding_model": self.catalog.get_meta("embedding_model") or None, "chroma": self.dense.where,
+            "catalog": self.catalog.where,
         }
 
     def articles(self) -> list[dict]:
