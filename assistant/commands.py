@@ -123,7 +123,7 @@ def cmd_ingest(args) -> int:
     rate = report.chunks_added / report.seconds if report.seconds else 0.0
     print(f"{report.summary()}; {rate:.1f} chunks/s")
     st = store.stats()
-    print(f"index: {st['articles']} articles, {st['chunks']} chunks ({st['embedding_model']}, {st['chroma']})")
+    print(f"index: {st['articles']} articles, {st['chunks']} chunks ({st['embedding_model']}, {st['chroma']}, catalog {st['catalog']})")
     return Exit.PARTIAL if report.failed else Exit.OK
 
 
@@ -260,21 +260,26 @@ def _read_new_password(args, name: str) -> str:
 
 
 def cmd_users(args) -> int:
+    from .serving.team import open_team
+
+    team = open_team(settings_from(args))  # files beside the index, or PostgreSQL (store.catalog_url)
+    try:
+        _users(args, team.accounts, team.audit)
+    finally:
+        team.close()
+    return 0
+
+
+def _users(args, accounts, audit) -> None:
     import getpass
 
-    from .serving.accounts import Accounts, accounts_path
-    from .serving.audit import AuditLog, audit_path
-
-    s = settings_from(args)
-    accounts = Accounts(accounts_path(s))
-    audit = AuditLog(audit_path(s))
     actor = f"cli:{getpass.getuser()}"
     cmd = args.users_command
     if cmd == "add":
         password = _read_new_password(args, args.name)
         accounts.add(args.name, password, role=args.role, replace=args.replace)
         audit.record(actor, "user.replace" if args.replace else "user.add", name=args.name, role=args.role)
-        print(f"{'updated' if args.replace else 'added'} {args.role} {args.name} ({accounts.path})")
+        print(f"{'updated' if args.replace else 'added'} {args.role} {args.name} ({accounts.where})")
     elif cmd == "remove":
         accounts.remove(args.name)
         audit.record(actor, "user.remove", name=args.name)
@@ -282,7 +287,7 @@ def cmd_users(args) -> int:
     elif cmd == "list":
         rows = accounts.all()
         if not rows:
-            print(f"no users in {accounts.path}; add one: assistant users add NAME --role editor")
+            print(f"no users in {accounts.where}; add one: assistant users add NAME --role editor")
         for a in rows:
             print(f"{a.name}\t{a.role}\t{len(a.tokens)} token(s)")
     elif cmd == "token":
@@ -295,7 +300,6 @@ def cmd_users(args) -> int:
             audit.record(actor, "token.add", name=args.name)
             print(token)
             print("(shown once: only its hash is stored. Send it as 'Authorization: Bearer <token>')", file=sys.stderr)
-    return 0
 
 
 def _read_passage(path: Path):

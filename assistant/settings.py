@@ -150,12 +150,13 @@ class UI(Section):
     accounts_file: Path | None = Field(
         default=None,
         description="Accounts (names, roles, argon2 password hashes, hashed API tokens), a JSON file kept at "
-        "mode 0600 and managed with `assistant users`. Empty: users.json in paths.index_dir.",
+        "mode 0600 and managed with `assistant users`. Empty: users.json in paths.index_dir. Unused when "
+        "store.catalog_url is set (the accounts are in PostgreSQL).",
     )
     audit_log: Path | None = Field(
         default=None,
         description="Append-only JSON Lines record of who ingested, removed, managed users or was refused. "
-        "Empty: audit.jsonl in paths.index_dir.",
+        "Empty: audit.jsonl in paths.index_dir. Unused when store.catalog_url is set (a table in PostgreSQL).",
     )
     ingest_roots: list[Path] = Field(
         default_factory=list,

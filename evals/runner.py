@@ -212,9 +212,9 @@ def prepare_held_out_index(full: Path, copy: Path, held: HeldOut, settings: Sett
     (``--rebuild``) copies again. A copy whose deletion was interrupted is finished.
     """
     full, copy = Path(full).resolve(), Path(copy).resolve()
-    if settings.store.chroma_url:
-        raise ConfigError("--hold-out copies the index folder, which cannot copy a Chroma server's collection; "
-                          "unset store.chroma_url for held-out runs")
+    if settings.store.chroma_url or settings.store.catalog_url:
+        raise ConfigError("--hold-out copies the index folder, which cannot copy a Chroma server's collection or a PostgreSQL "
+                          "catalog; unset store.chroma_url and store.catalog_url for held-out runs")
     if not (full / "catalog.sqlite3").is_file():
         raise ConfigError(f"no index at {full} to copy for the held-out run")
     info = {**held.to_dict(), "full_index_dir": str(full), "full_index_fingerprint": _fingerprint(full)}

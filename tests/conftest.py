@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from assistant.settings import Settings
+from tests.servers import catalog_url, postgres_server  # noqa: F401 - fixtures for every test folder
 
 REPO = Path(__file__).resolve().parent.parent
 SEEDS = REPO / "seeds"

@@ -15,6 +15,7 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 
+from .locks import FileLock
 from .text import STOPWORDS_DE as _DE, STOPWORDS_EN as _EN
 from .types import Article, Chunk, Filters
 
@@ -51,15 +52,20 @@ _STOP = _DE | _EN | {
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
+def query_terms(question: str) -> list[str]:
+    """The question's content words, lowercased, in order, once each (both catalogs search these)."""
+    terms: list[str] = []
+    for w in _WORD.findall(question.lower()):
+        if len(w) >= 2 and w not in _STOP and w not in terms:
+            terms.append(w)
+    return terms
+
+
 def fts_query(question: str) -> str | None:
     """An FTS5 OR-query of the question's content words; long words also match by prefix so that
     inflected German forms meet (Sicherheitsgarantie ~ Sicherheitsgarantien)."""
     terms: list[str] = []
-    seen: set[str] = set()
-    for w in _WORD.findall(question.lower()):
-        if len(w) < 2 or w in _STOP or w in seen:
-            continue
-        seen.add(w)
+    for w in query_terms(question):
         terms.append(f'"{w}"')
         if len(w) >= 7 and not w.isdigit():
             terms.append(f'"{w[:-2]}"*')
@@ -78,6 +84,14 @@ class Catalog:
             self._db.executescript(_SCHEMA)
             if self.get_meta("schema_version") is None:
                 self.set_meta("schema_version", SCHEMA_VERSION)
+
+    @property
+    def where(self) -> str:
+        return str(self.path)
+
+    def write_lock(self) -> FileLock:
+        """The ingest lock: a file lock beside the catalog (the index folder)."""
+        return FileLock(self.path.parent / "ingest.lock")
 
     def close(self) -> None:
         with self._lock:

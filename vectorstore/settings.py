@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 
 def _xdg(var: str, fallback: str) -> Path:
@@ -24,7 +24,7 @@ class Section(BaseModel):
 class Paths(Section):
     index_dir: Path = Field(
         default_factory=lambda: _xdg("XDG_DATA_HOME", ".local/share") / "newsqa" / "index",
-        description="Folder of the embedded Chroma index and the lexical (SQLite FTS5) index.",
+        description="Folder of the embedded Chroma index and the lexical (SQLite FTS5) index (those that are not on servers).",
     )
     cache_dir: Path = Field(
         default_factory=lambda: _xdg("XDG_CACHE_HOME", ".cache") / "newsqa",
@@ -78,6 +78,22 @@ class Store(Section):
         description="URL of a Chroma server (e.g. http://localhost:8000). Empty: embedded Chroma in index_dir.",
     )
     collection: str = Field(default="news", description="Chroma collection name.")
+    catalog_url: str | None = Field(
+        default=None,
+        description="PostgreSQL URL of a shared catalog and lexical index (e.g. postgresql://newsqa@db:5432/newsqa; "
+        "needs the 'postgres' extra); a served assistant keeps its accounts, audit log and rate limits there too. "
+        "Several app nodes with the same catalog_url and chroma_url serve one index. Empty: a SQLite file in index_dir.",
+    )
+    catalog_pool_size: int = Field(
+        default=4, ge=1, le=100, description="Most PostgreSQL connections one process keeps open to the catalog."
+    )
+
+    @field_validator("catalog_url")
+    @classmethod
+    def _postgres_url(cls, v: str | None) -> str | None:
+        if v and not v.startswith(("postgresql://", "postgres://")):
+            raise ValueError(f"store.catalog_url must be a postgresql:// URL or empty, got {v!r}")
+        return v or None
 
 
 class Retrieval(Section):

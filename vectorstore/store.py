@@ -14,16 +14,14 @@ sides, so the result equals a clean ingest.
 
 from __future__ import annotations
 
-import fcntl
-import os
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import ArticleError, ConfigError, IndexBusyError, IndexMismatchError, QuestionError
+from .errors import ArticleError, ConfigError, IndexMismatchError, QuestionError
 
-from .catalog import Catalog
+from .catalogs import CatalogBackend, open_catalog
 from .chunker import chunk_article
 from .dense import DenseIndex
 from .embedder import Embedder
@@ -31,6 +29,7 @@ from .language import detect_language
 from .loader import iter_article_files, load_file
 from .settings import StoreSettings
 from .types import Article, Chunk, Filters, Hit, IngestReport
+from .validate import MAX_K, validate_filters, validate_k, validate_query  # noqa: F401 - re-exported
 
 #: progress(files_done, files_total, chunks_embedded)
 Progress = Callable[[int, int, int], None]
@@ -48,9 +47,9 @@ class _Pending:
 
 
 class Store:
-    """Chroma (dense) + SQLite FTS5 (lexical) kept in step under the same chunk ids."""
+    """Chroma (dense) + the catalog's lexical index (SQLite FTS5 or PostgreSQL) kept in step under the same chunk ids."""
 
-    def __init__(self, settings: StoreSettings, embedder: Embedder, dense: DenseIndex, catalog: Catalog):
+    def __init__(self, settings: StoreSettings, embedder: Embedder, dense: DenseIndex, catalog: CatalogBackend):
         self.settings = settings
         self.embedder = embedder
         self.dense = dense
@@ -249,32 +248,9 @@ class Store:
         self.catalog.clear()
         self.dense.reset()  # a new collection: the next model may have another dimension
 
-    class _Lock:
-        def __init__(self, path: Path):
-            self.path = path
-
-        def __enter__(self):
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-            try:
-                fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                holder = os.pread(self.fd, 32, 0).decode(errors="replace").strip()
-                os.close(self.fd)
-                raise IndexBusyError(
-                    f"another ingest is writing to {self.path.parent} (pid {holder or '?'}); wait for it to finish"
-                ) from None
-            os.ftruncate(self.fd, 0)
-            os.pwrite(self.fd, str(os.getpid()).encode(), 0)
-            return self
-
-        def __exit__(self, *exc):
-            fcntl.flock(self.fd, fcntl.LOCK_UN)
-            os.close(self.fd)
-            return False
-
-    def _write_lock(self) -> "Store._Lock":
-        return Store._Lock(self.index_dir / "ingest.lock")
+    def _write_lock(self):
+        """The catalog's ingest lock: a file lock beside a SQLite catalog, an advisory lock in PostgreSQL."""
+        return self.catalog.write_lock()
 
     # ------------------------------------------------------------------ search
     def search(
@@ -347,6 +323,7 @@ class Store:
         return {
             "articles": articles, "chunks": chunks, "chroma_chunks": self.dense.count(), "lexical_rows": self.catalog.fts_rowcount(),
             "embedding_model": self.catalog.get_meta("embedding_model") or None, "chroma": self.dense.where,
+            "catalog": self.catalog.where,
         }
 
     def articles(self) -> list[dict]:
@@ -380,41 +357,6 @@ def _spread_articles(ranked: list[str], chunks: dict[str, Chunk], per_article: i
     return top + rest[: k - len(top)]
 
 
-MAX_K = 50
-
-
-def validate_query(query: object, max_chars: int) -> str:
-    """The query, stripped and with control characters blanked; QuestionError if empty or too long."""
-    if not isinstance(query, str):
-        raise QuestionError(f"the question must be text, got {type(query).__name__}")
-    cleaned = "".join(ch if ch.isprintable() or ch in "\n\t" else " " for ch in query).strip()
-    if not cleaned:
-        raise QuestionError("the question is empty")
-    if len(cleaned) > max_chars:
-        raise QuestionError(f"the question is too long ({len(cleaned)} characters; at most {max_chars})")
-    return cleaned
-
-
-def validate_k(k: object) -> None:
-    if not isinstance(k, int) or isinstance(k, bool) or not 1 <= k <= MAX_K:
-        raise QuestionError(f"k must be between 1 and {MAX_K}, got {k!r}")
-
-
-def validate_filters(f: Filters | None) -> None:
-    if f is None:
-        return
-    from .loader import parse_date
-
-    for name in ("date_from", "date_to"):
-        v = getattr(f, name)
-        if v is not None and parse_date(v) != v:
-            raise QuestionError(f"filter {name} must be a date YYYY-MM-DD, got {v!r}")
-    if f.date_from and f.date_to and f.date_from > f.date_to:
-        raise QuestionError(f"filter date_from ({f.date_from}) is after date_to ({f.date_to})")
-    if f.language is not None and f.language not in ("de", "en") and len(f.language) != 2:
-        raise QuestionError(f"filter language must be a two-letter code such as de or en, got {f.language!r}")
-
-
 def open_store(settings: StoreSettings | None = None, *, embedder: Embedder | None = None) -> Store:
     """Open (or create) the store the settings describe: a ``StoreSettings`` or anything with its
     sections (``assistant.Settings`` composes them). The embedder loads lazily on first use."""
@@ -427,7 +369,7 @@ def open_store(settings: StoreSettings | None = None, *, embedder: Embedder | No
     )
     index_dir = Path(s.paths.index_dir)
     dense = DenseIndex(path=None if s.store.chroma_url else index_dir / "chroma", url=s.store.chroma_url, collection=s.store.collection)
-    catalog = Catalog(index_dir / "catalog.sqlite3")
+    catalog = open_catalog(s.store, index_dir)
     return Store(s, emb, dense, catalog)
 
 

@@ -74,6 +74,42 @@ def check_role(role: str) -> str:
     return role
 
 
+def check_new_account(name: str, password: str, role: str) -> str:
+    """The argon2 hash of ``password`` once name, password and role are acceptable; AccountError if not."""
+    if not _NAME.match(name or ""):
+        raise AccountError(f"a user name is 1-64 letters, digits, '.', '_', '@' or '-'; got {name!r}")
+    check_role(role)
+    if len(password or "") < MIN_PASSWORD_CHARS:
+        raise AccountError(f"the password of {name} must have at least {MIN_PASSWORD_CHARS} characters")
+    return _hasher.hash(password)
+
+
+def verify_password(account: Account | None, password: str) -> Account | None:
+    """``account`` when ``password`` is its password, else None; as slow for an unknown name."""
+    try:
+        _hasher.verify(account.password_hash if account else _DUMMY_HASH, password or "")
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return None
+    return account
+
+
+def new_token() -> tuple[str, str]:
+    """A new API token and the digest that is stored in its place."""
+    token = _TOKEN_PREFIX + secrets.token_urlsafe(32)
+    return token, _token_digest(token)
+
+
+def token_digest(token: str) -> str | None:
+    """The stored digest of ``token``, or None when it cannot be one of ours."""
+    if not token or not token.startswith(_TOKEN_PREFIX):
+        return None
+    return _token_digest(token)
+
+
+NO_SUCH_USER = "no user {name!r} (see `assistant users list`)"
+USER_EXISTS = "user {name} exists; use `assistant users add {name} --replace` to change it"
+
+
 class Accounts:
     """The accounts file at ``path``; every method re-reads it when it changed on disk."""
 
@@ -82,6 +118,10 @@ class Accounts:
         self._lock = threading.Lock()
         self._stamp: tuple[int, int] | None = None
         self._accounts: dict[str, Account] = {}
+
+    @property
+    def where(self) -> str:
+        return str(self.path)
 
     # ------------------------------------------------------------------ reading
     def _load(self) -> dict[str, Account]:
@@ -126,18 +166,13 @@ class Accounts:
 
     def check_password(self, name: str, password: str) -> Account | None:
         """The account when ``password`` is right, else None (same work either way)."""
-        account = self.get(name)
-        try:
-            _hasher.verify(account.password_hash if account else _DUMMY_HASH, password or "")
-        except (VerifyMismatchError, VerificationError, InvalidHashError):
-            return None
-        return account
+        return verify_password(self.get(name), password)
 
     def check_token(self, token: str) -> Account | None:
         """The account owning API token ``token``, else None."""
-        if not token or not token.startswith(_TOKEN_PREFIX):
+        digest = token_digest(token)
+        if digest is None:
             return None
-        digest = _token_digest(token)
         for account in self.all():
             if any(hmac.compare_digest(digest, t) for t in account.tokens):
                 return account
@@ -162,17 +197,13 @@ class Accounts:
 
     def add(self, name: str, password: str, role: str = READER, *, replace: bool = False) -> Account:
         """Add ``name`` (or, with ``replace``, set its password and role; its tokens stay)."""
-        if not _NAME.match(name or ""):
-            raise AccountError(f"a user name is 1-64 letters, digits, '.', '_', '@' or '-'; got {name!r}")
-        check_role(role)
-        if len(password or "") < MIN_PASSWORD_CHARS:
-            raise AccountError(f"the password of {name} must have at least {MIN_PASSWORD_CHARS} characters")
+        password_hash = check_new_account(name, password, role)
         with self._lock:
             accounts = dict(self._load())
             old = accounts.get(name)
             if old and not replace:
-                raise AccountError(f"user {name} exists; use `assistant users add {name} --replace` to change it")
-            accounts[name] = Account(name, role, _hasher.hash(password), old.tokens if old else ())
+                raise AccountError(USER_EXISTS.format(name=name))
+            accounts[name] = Account(name, role, password_hash, old.tokens if old else ())
             self._save(accounts)
             return accounts[name]
 
@@ -181,19 +212,19 @@ class Accounts:
         with self._lock:
             accounts = dict(self._load())
             if name not in accounts:
-                raise AccountError(f"no user {name!r} (see `assistant users list`)")
+                raise AccountError(NO_SUCH_USER.format(name=name))
             del accounts[name]
             self._save(accounts)
 
     def new_token(self, name: str) -> str:
         """A new API token for ``name``, returned once (only its hash is kept)."""
-        token = _TOKEN_PREFIX + secrets.token_urlsafe(32)
+        token, digest = new_token()
         with self._lock:
             accounts = dict(self._load())
             old = accounts.get(name)
             if old is None:
-                raise AccountError(f"no user {name!r} (see `assistant users list`)")
-            accounts[name] = Account(name, old.role, old.password_hash, (*old.tokens, _token_digest(token)))
+                raise AccountError(NO_SUCH_USER.format(name=name))
+            accounts[name] = Account(name, old.role, old.password_hash, (*old.tokens, digest))
             self._save(accounts)
         return token
 
@@ -203,7 +234,7 @@ class Accounts:
             accounts = dict(self._load())
             old = accounts.get(name)
             if old is None:
-                raise AccountError(f"no user {name!r} (see `assistant users list`)")
+                raise AccountError(NO_SUCH_USER.format(name=name))
             accounts[name] = Account(name, old.role, old.password_hash, ())
             self._save(accounts)
             return len(old.tokens)

@@ -23,6 +23,20 @@ from ..errors import RateLimitError
 WINDOW_S = 60.0
 
 
+def minute_error(per_minute: int, wait_s: float) -> RateLimitError:
+    wait = max(1.0, wait_s)
+    return RateLimitError(
+        f"too many questions: at most {per_minute} a minute per user (ui.questions_per_minute); try again in {wait:.0f} s",
+        retry_after_s=wait,
+    )
+
+
+def at_once_error(at_once: int) -> RateLimitError:
+    return RateLimitError(
+        f"too many answers at once: at most {at_once} per user (ui.answers_per_user); wait for one to finish", retry_after_s=2.0
+    )
+
+
 class Limits:
     """Counts per user key; 0 turns a limit off. Thread-safe (handlers run in Gradio's worker threads)."""
 
@@ -42,11 +56,7 @@ class Limits:
             while asked and now - asked[0] >= WINDOW_S:
                 asked.popleft()
             if self.per_minute and len(asked) >= self.per_minute:
-                wait = max(1.0, WINDOW_S - (now - asked[0]))
-                raise RateLimitError(
-                    f"too many questions: at most {self.per_minute} a minute per user (ui.questions_per_minute); "
-                    f"try again in {wait:.0f} s", retry_after_s=wait,
-                )
+                raise minute_error(self.per_minute, WINDOW_S - (now - asked[0]))
             self._check_running(user)
             asked.append(now)
 
@@ -61,10 +71,7 @@ class Limits:
 
     def _check_running(self, user: str) -> None:
         if self.at_once and self._running.get(user, 0) >= self.at_once:
-            raise RateLimitError(
-                f"too many answers at once: at most {self.at_once} per user (ui.answers_per_user); "
-                "wait for one to finish", retry_after_s=2.0,
-            )
+            raise at_once_error(self.at_once)
 
     @contextlib.contextmanager
     def slot(self, user: str) -> Iterator[None]:

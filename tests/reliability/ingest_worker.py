@@ -1,7 +1,7 @@
 """A tiny ingest process for the crash and lock tests (the product's CLI does the same with the real
 embedder): open the store with the hashing embedder and ingest one folder.
 
-    python -m tests.reliability.ingest_worker INDEX_DIR CORPUS [--pause-after N]
+    python -m tests.reliability.ingest_worker INDEX_DIR CORPUS [--pause-after N] [--catalog-url URL --chroma-url URL]
 
 Prints ``opened`` once the store is open, ``progress FILES_DONE FILES_TOTAL CHUNKS`` after each file,
 ``done ADDED REPLACED REMOVED`` at the end. With ``--pause-after N`` it prints ``paused`` after the
@@ -51,10 +51,14 @@ def main() -> int:
     ap.add_argument("--pause-after", type=int, default=0)
     ap.add_argument("--die-after", default="", help="OBJECT.METHOD:N, e.g. dense.upsert:2")
     ap.add_argument("--batch-size", type=int, default=8, help="embedding.batch_size; small means many flushes")
+    ap.add_argument("--catalog-url", help="store.catalog_url (a shared PostgreSQL catalog)")
+    ap.add_argument("--chroma-url", help="store.chroma_url (a Chroma server)")
+    ap.add_argument("--collection", help="store.collection")
     args = ap.parse_args()
     settings = Settings().with_overrides(
         **{"paths.index_dir": args.index_dir, "paths.cache_dir": args.index_dir + "-cache", "embedding.model": "hash-256",
-           "embedding.batch_size": args.batch_size}
+           "embedding.batch_size": args.batch_size, "store.catalog_url": args.catalog_url, "store.chroma_url": args.chroma_url,
+           "store.collection": args.collection}
     )
     store = open_store(settings, embedder=HashEmbedder(256))
     if args.die_after:

@@ -64,11 +64,18 @@ def build_corpus(root: Path) -> Path:
 def index_state(store) -> dict:
     """Both sides of the index, read independently of the store's own bookkeeping."""
     chroma = store.dense._col.get(include=["metadatas"])
-    db = sqlite3.connect(str(store.catalog.path))
+    state = {
+        "chroma_ids": list(chroma["ids"]),
+        "chroma_article": {i: m["article_id"] for i, m in zip(chroma["ids"], chroma["metadatas"])},
+    }
+    url = getattr(store.catalog, "url", None)
+    return {**state, **(_postgres_state(url) if url else _sqlite_state(store.catalog.path))}
+
+
+def _sqlite_state(path: Path) -> dict:
+    db = sqlite3.connect(str(path))
     try:
-        state = {
-            "chroma_ids": list(chroma["ids"]),
-            "chroma_article": {i: m["article_id"] for i, m in zip(chroma["ids"], chroma["metadatas"])},
+        return {
             "chunk_ids": [r[0] for r in db.execute("SELECT chunk_id FROM chunks")],
             "chunk_article": dict(db.execute("SELECT chunk_id, article_id FROM chunks")),
             "fts_ids": [r[0] for r in db.execute("SELECT c.chunk_id FROM chunks_fts f JOIN chunks c ON c.rowid = f.rowid")],
@@ -78,7 +85,22 @@ def index_state(store) -> dict:
         }
     finally:
         db.close()
-    return state
+
+
+def _postgres_state(url: str) -> dict:
+    import psycopg
+
+    with psycopg.connect(url) as db:
+        chunks = db.execute("SELECT chunk_id, article_id, length(lex_stem) > 0 OR length(lex_name) > 0 FROM chunks").fetchall()
+        return {
+            "chunk_ids": [r[0] for r in chunks],
+            "chunk_article": {r[0]: r[1] for r in chunks},
+            "fts_ids": [r[0] for r in chunks if r[2]],
+            # BM25's N, kept in step by every write: it must equal the rows.
+            "fts_rows": int(db.execute("SELECT value FROM meta WHERE key = 'lexical_chunks'").fetchone()[0]),
+            "articles": dict(db.execute("SELECT article_id, status FROM articles").fetchall()),
+            "sources": dict(db.execute("SELECT source_key, article_id FROM sources").fetchall()),
+        }
 
 
 def assert_consistent(store) -> dict:

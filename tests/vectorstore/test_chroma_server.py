@@ -2,74 +2,14 @@
 
 from __future__ import annotations
 
-import socket
-import subprocess
-import sys
-import time
-from pathlib import Path
-
-import httpx
 import pytest
 
 from assistant.errors import StoreUnavailableError
 from tests.conftest import make_settings
+from tests.servers import ChromaServer, chroma_server, free_port  # noqa: F401 - a fixture
 from tests.vectorstore.helpers import EN_BODY, assert_consistent, build_corpus, md, write
 from vectorstore import open_store
 from vectorstore.embedder import HashEmbedder
-
-CHROMA = Path(sys.executable).parent / "chroma"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class ChromaServer:
-    """A `chroma run` process on a free port with its data in a temporary folder."""
-
-    def __init__(self, data: Path, log: Path):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self._log = open(log, "wb")
-        self.proc = subprocess.Popen(
-            [str(CHROMA), "run", "--path", str(data), "--host", "127.0.0.1", "--port", str(self.port)],
-            stdout=self._log, stderr=subprocess.STDOUT,
-        )
-        deadline = time.monotonic() + 90
-        while True:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"chroma run exited with {self.proc.returncode}; see {log}")
-            try:
-                if httpx.get(f"{self.url}/api/v2/heartbeat", timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError(f"chroma run did not answer on {self.url} within 90 s; see {log}")
-            time.sleep(0.3)
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=15)
-        self._log.close()
-
-
-@pytest.fixture(scope="module")
-def chroma_server(tmp_path_factory):
-    if not CHROMA.exists():
-        pytest.fail(f"{CHROMA} is missing: the chromadb package brings the `chroma` command")
-    root = tmp_path_factory.mktemp("chroma-server")
-    server = ChromaServer(root / "data", root / "chroma.log")
-    yield server
-    server.stop()
 
 
 @pytest.mark.e2e

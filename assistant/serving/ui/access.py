@@ -28,9 +28,10 @@ import anyio
 from starlette.requests import Request
 
 from ...errors import AccessDeniedError, ConfigError, RateLimitError
-from ..accounts import EDITOR, LOCAL_ROLE, LOCAL_USER, Accounts, accounts_path
-from ..audit import AuditLog, audit_path
+from ..accounts import EDITOR, LOCAL_ROLE, LOCAL_USER, Accounts
+from ..audit import AuditLog
 from ..limits import UNLIMITED, Limits
+from ..team import open_team
 
 #: What the login page needs before anyone has signed in: the page itself, its scripts, styles and
 #: icons, and the login form's target. Everything else needs a session or credentials.
@@ -84,7 +85,8 @@ class Access:
     def from_settings(cls, settings) -> "Access":
         """The policy for ``settings.ui``; raises ``ConfigError`` for an open non-loopback address."""
         ui = settings.ui
-        accounts = Accounts(accounts_path(settings))
+        team = open_team(settings)  # files in index_dir, or tables beside a PostgreSQL catalog
+        accounts = team.accounts
         n = len(accounts)  # also checks the file (mode 0600, readable)
         loopback = is_loopback(ui.host)
         auth = n > 0 and not ui.no_auth
@@ -98,13 +100,13 @@ class Access:
             warning = (f"serving {ui.host} without sign-in (--no-auth): anyone who can reach port {ui.port} can ask "
                        "and change the articles")
         if auth or not loopback:
-            limits = Limits(ui.questions_per_minute, ui.answers_per_user)
+            limits = team.limits(ui.questions_per_minute, ui.answers_per_user)
         else:
             limits = UNLIMITED  # the machine's own user, as before accounts existed
-        never = [Path(settings.paths.index_dir), accounts.path, audit_path(settings)]
-        return cls(auth=auth, accounts=accounts, audit=AuditLog(audit_path(settings)), limits=limits,
+        never = [p for p in (Path(settings.paths.index_dir), accounts.path, team.audit.path) if p is not None]
+        return cls(auth=auth, accounts=accounts, audit=team.audit, limits=limits,
                    roots=list(ui.ingest_roots), never_ingest=never, per_client=not auth and not loopback, warning=warning,
-                   max_upload_mb=ui.max_upload_mb, failed_sign_ins=Limits(ui.failed_sign_ins_per_minute, 0))
+                   max_upload_mb=ui.max_upload_mb, failed_sign_ins=team.limits(ui.failed_sign_ins_per_minute, 0, "sign-ins"))
 
     # ------------------------------------------------------------------ who is asking
     def user(self, request) -> User:
