@@ -23,25 +23,28 @@ _ASKS_FOR_A_FIGURE = re.compile(
 _ASKS_FOR_A_TIME = re.compile(
     r"^\W*(?:\w+\s+){0,3}?(?:wann|when)\b|\b(?:(?:in|an|zu)\s+welche[mn]?\s+(?:monat|tag|zeit\w*|jahrhundert|jahrzehnt)"
     r"|(?:in|on|at)\s+(?:which|what)\s+(?:month|day|date|time|century|decade))\b", re.IGNORECASE)
-_TIME_WORDS = re.compile(
-    r"\b(?:heute|gestern|morgen|bald|damals|früher|später|zuvor|zuletzt|derzeit|jetzt|nun|today|yesterday|tomorrow"
-    r"|soon|earlier|later|previously|recently|currently|now|ago|nach|vor|seit|während|bis|ab|nachdem|bevor|sobald"
-    r"|after|before|since|during|until|when|while)\b|\w*(?:jahr|jahre|jahren|jahrhundert\w*|jahrzehnt\w*|monat\w*|woche\w*)\b"
-    r"|\b(?:tag|tage|stunde\w*|zeit|frühling\w*|sommer\w*|herbst\w*|winter\w*|ära|epoche\w*|year|years|century|centuries"
-    r"|decade|decades|month|months|week|weeks|day|days|time|spring|summer|autumn|fall|winter|era|period)\b", re.IGNORECASE)
 _ONLY_ONE = re.compile(r"\b(?:nur|lediglich|genau|only|just|exactly)\s+(?:ein|eine|einen|einem|einer|one)\b", re.IGNORECASE)
 _ASKED_UNIT = re.compile(r"\b(?:wie\s*viele?|how\s+(?:many|much))\s+(\w+(?:\s+\w+)?)", re.IGNORECASE)
-_UNITS = [  # (how a question asks for it, how an answer gives it)
-    (("quadratkilomet", "square kilomet"), ("quadratkilomet", "square kilomet", "km²", "km2")),
-    (("hektar", "hectare"), ("hektar", "hectare", "ha")), (("kilomet",), ("kilomet", "km")),
-    (("meile", "mile"), ("meile", "mile", "mi")), (("prozent", "percent"), ("prozent", "percent", "%")),
-    (("tonne", "tons"), ("tonne", "tons", "ton", "t")), (("euro",), ("euro", "€", "eur")),
-    (("dollar",), ("dollar", "$", "usd")),
-]
 
 
 def _list(name: str) -> frozenset[str]:
     return frozenset(words.items(name))
+
+
+def _wildcard(word: str) -> str:
+    """A word of a list as a pattern: a ``*`` stands for any letters ("*jahr": "Lebensjahr")."""
+    return ("\\w*" if word.startswith("*") else "") + re.escape(word.strip("*")) + ("\\w*" if word.endswith("*") else "")
+
+
+@lru_cache(maxsize=1)
+def _time_words() -> re.Pattern:
+    return re.compile(r"\b(?:" + "|".join(map(_wildcard, words.items("time_words"))) + r")\b", re.IGNORECASE)
+
+
+@lru_cache(maxsize=1)
+def _units() -> list[tuple[tuple[str, ...], tuple[str, ...]]]:
+    data = json.loads(resources.files(__package__).joinpath("words/units.json").read_text(encoding="utf-8"))
+    return [(tuple(asked), tuple(given)) for asked, given in data["units"]]
 
 
 @lru_cache(maxsize=1)
@@ -85,14 +88,14 @@ def gives_a_figure(text: str) -> bool:
 
 def gives_a_time(text: str) -> bool:
     text = MARKER.sub("", text)
-    return (gives_a_figure(text) or bool(date_mentions(text)) or bool(_TIME_WORDS.search(text)) or bool(weekdays(text))
+    return (gives_a_figure(text) or bool(date_mentions(text)) or bool(_time_words().search(text)) or bool(weekdays(text))
             or any(w.lower().rstrip(".") in MONTHS for w in WORD.findall(text)))
 
 
 def asked_unit(question: str) -> tuple[str, ...] | None:
     m = _ASKED_UNIT.search(question)
     asked = fold(m.group(1)) if m else ""
-    return next((forms for heads, forms in _UNITS if m and asked.startswith(heads)), None)
+    return next((forms for heads, forms in _units() if m and asked.startswith(heads)), None)
 
 
 def gives_unit(text: str, forms: tuple[str, ...]) -> bool:
