@@ -223,7 +223,7 @@ def cmd_chat(args) -> int:
             print(f"error: {e}", file=sys.stderr)
             continue
         _print_answer(ans)
-        history.append(Turn(question=q, answer=ans.text))
+        history.append(Turn.of(q, ans))
 
 
 def cmd_serve(args) -> int:

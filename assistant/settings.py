@@ -81,6 +81,11 @@ class Answering(Section):
     )
     max_question_chars: int = Field(default=2000, ge=10, description="Longest question accepted.")
     history_turns: int = Field(default=3, ge=0, le=20, description="Earlier turns used to resolve follow-ups.")
+    follow_up_boost: float = Field(
+        default=0.0, ge=0.0, le=1.0,
+        description="A follow-up's search favours the articles the previous answer cited: their hits gain this "
+        "much score when the hits are ranked (0 = off). Measured by python -m evals.follow_ups.",
+    )
 
 
 class Verify(Section):

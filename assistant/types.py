@@ -124,6 +124,13 @@ class Turn:
 
     question: str
     answer: str
+    # the articles its answer cited: the conversation's state, a soft boost for searching a follow-up
+    articles: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, question: str, answer: Answer) -> Turn:
+        """The turn of an answered question, with the articles its answer cited."""
+        return cls(question, answer.text, tuple(dict.fromkeys(c.article_id for c in answer.citations)))
 
 
 @dataclass(frozen=True)
@@ -145,6 +152,7 @@ class Condensed:
     search_text: str
     seconds: float = 0.0  # time spent rewriting (0 for a first question)
     note: str | None = None  # why the rewrite fell back, if it did
+    follow_up: bool = False  # it needed the conversation (``condense.is_follow_up``)
 
 
 @dataclass(frozen=True)

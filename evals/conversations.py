@@ -28,10 +28,18 @@ switches answered about the previous topic**. A switch turn counts there when
    it answered from the wrong part of the article.
 
 The index is the seed article alone, of its own (``--index-dir``, default ``<cache_dir>/eval-index/conversations-…``).
+
+``--set evals/sets/conversations-xquad.jsonl`` plays the dialogues built from XQuAD by
+``evals.conversation_set`` (``evals/sets/CONVERSATIONS-XQUAD.md``), over an index of their paragraphs and
+100 10kGNAD distractors (``<cache_dir>/eval-index/conversations-xquad-…``); ``--split dev|test`` plays one
+half (split by topic). Its turns also name their paragraph (``article``) and a follow-up its question as
+written in XQuAD (``standalone``).
 """
 
 from __future__ import annotations
 
+import argparse
+import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -58,6 +66,8 @@ class DialogueTurn:
     kind: str
     facts: tuple[tuple[str, ...], ...] = ()
     abstain: bool = False
+    article: str | None = None  # the corpus record that answers it (XQuAD set)
+    standalone: str | None = None  # a follow-up as a question of its own (XQuAD set)
 
 
 @dataclass(frozen=True)
@@ -65,10 +75,12 @@ class Dialogue:
     id: str
     language: str
     turns: tuple[DialogueTurn, ...]
+    split: str = "dev"  # the seed set is one article, all dev
 
 
 def _turn(t: dict, where: str) -> DialogueTurn:
-    turn = DialogueTurn(t["question"], t["kind"], tuple(tuple(f) for f in t.get("facts", ())), bool(t.get("abstain")))
+    turn = DialogueTurn(t["question"], t["kind"], tuple(tuple(f) for f in t.get("facts", ())), bool(t.get("abstain")),
+                        t.get("article"), t.get("standalone"))
     if turn.kind not in KINDS:
         raise ConfigError(f"{where}: kind must be one of {KINDS}, got {turn.kind!r}")
     if turn.abstain != (turn.kind == "unanswerable") or turn.abstain == bool(turn.facts):
@@ -77,7 +89,8 @@ def _turn(t: dict, where: str) -> DialogueTurn:
 
 
 def _dialogue(r: dict, where: str) -> Dialogue:
-    d = Dialogue(r["id"], r["language"], tuple(_turn(t, f"{where} turn {i}") for i, t in enumerate(r["turns"], 1)))
+    turns = tuple(_turn(t, f"{where} turn {i}") for i, t in enumerate(r["turns"], 1))
+    d = Dialogue(r["id"], r["language"], turns, r.get("split", "dev"))
     if d.language not in LANGUAGES:
         raise ConfigError(f"{where}: language must be one of {LANGUAGES}, got {d.language!r}")
     if not d.turns or d.turns[0].kind != "first" or any(t.kind == "first" for t in d.turns[1:]):
@@ -133,7 +146,7 @@ def play(dialogue: Dialogue, ask: Ask) -> list[dict]:
         if turn.kind == "switch":
             row["previous_topic"] = previous_topic(turn, dialogue.turns[i - 2].question, answer)
         if not answer.error:  # as the UI: a failed turn is not part of the conversation
-            history.append(Turn(turn.question, answer.text))
+            history.append(Turn.of(turn.question, answer))
     return rows
 
 
@@ -199,13 +212,36 @@ def markdown(result: dict, title: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def is_xquad_set(path: Path) -> bool:
+    """A set built by ``evals.conversation_set``: its held-out topics are written beside it."""
+    return path.with_suffix(".topics.json").exists()
+
+
+def _xquad_corpus(set_path: Path, index_dir: Path) -> list[Path]:
+    from benchmarks.common import write_jsonl
+
+    from .conversation_set import corpus_records
+
+    return [write_jsonl(index_dir / "corpus" / "conversations-xquad.jsonl", corpus_records(set_path))]
+
+
 def main(argv: list[str] | None = None, prog: str = "python -m evals.conversations") -> int:
+    pre = argparse.ArgumentParser(add_help=False)
+    pre.add_argument("--set", type=Path, default=CONVERSATIONS_SET)
+    pre.add_argument("--split", choices=("dev", "test"), help="play one half of the set (split by article / XQuAD topic)")
+    known, rest = pre.parse_known_args(list(sys.argv[1:] if argv is None else argv))
+    rest = [*rest, "--set", str(known.set)]
+    xquad = is_xquad_set(known.set)
+
+    def load(path: Path) -> list[Dialogue]:
+        return [d for d in load_dialogues(path) if known.split in (None, d.split)]
+
     return run_command(AnswerRun(
-        "conversations", CONVERSATIONS_SET, "play only the first N dialogues", load_dialogues,
-        corpus=lambda _dialogues, _index_dir: [SEEDS_DIR],
+        "conversations-xquad" if xquad else "conversations", CONVERSATIONS_SET, "play only the first N dialogues", load,
+        corpus=(lambda _d, index_dir: _xquad_corpus(known.set, index_dir)) if xquad else (lambda _d, _i: [SEEDS_DIR]),
         run=lambda dialogues, assistant, limit: run(dialogues[:limit], assistant.ask, log=log_line),
         markdown=markdown, headline=headline,
-    ), argv, prog, __doc__)
+    ), rest, prog, __doc__ + "\n--split dev|test: play one half of the set.")
 
 
 if __name__ == "__main__":  # pragma: no cover

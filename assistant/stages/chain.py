@@ -45,7 +45,7 @@ class AnswerChain:
         condense_model = langchain_chat(llm, max_tokens=CONDENSE_MAX_TOKENS, temperature=0.0)
         self.condense = Condenser(condense_model, condense_prompts, a.history_turns)
         self.store = store
-        self.retrieve = Retriever(store, settings.retrieval.k)
+        self.retrieve = Retriever(store, settings.retrieval.k, a.follow_up_boost)
         self.evidence_first = is_evidence_first(a.prompt_variant)
         self.build_context = ContextBuilder(
             store.embedder, a.context_passages, a.passage_max_tokens, numbered=self.evidence_first,

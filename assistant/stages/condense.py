@@ -12,8 +12,11 @@ short to align with their evidence.
 
 from __future__ import annotations
 
+import json
 import re
 import time
+from functools import lru_cache
+from importlib import resources
 
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.runnables import Runnable
@@ -23,6 +26,8 @@ from vectorstore.text import STOPWORDS, WORD, content_words, fold, names
 
 from ..errors import LLMUnavailableError
 from ..types import Condensed, Prompt, Query, Turn
+
+LANGUAGES = ("de", "en")
 
 CONDENSE_MAX_TOKENS = 60
 
@@ -73,27 +78,64 @@ def is_rewrite(standalone: str, question: str, turns: tuple[Turn, ...] | list[Tu
     return bool(new & context)
 
 
-# Words that point back into the conversation: pronouns, demonstratives, pronominal adverbs.
-_BACK_REFERENCES = frozenset(
-    """er sie ihn ihm ihr ihnen sein seine seinen seinem seiner seines ihre ihren ihrem ihrer ihres
-    dieser diese dieses diesen diesem dort dabei dazu damit darüber davon daran darauf dafür dagegen
-    danach davor derselbe dieselbe dasselbe jener jene jenes ebenfalls
-    he she it him her his hers its they them their theirs this these those""".split()
-)
-_ELLIPSIS = re.compile(r"^\s*(?:und|and|aber|but|what about|und was ist mit|wie ist es mit|how about)\b", re.IGNORECASE)
+@lru_cache(maxsize=None)
+def follow_up_words() -> dict[str, frozenset[str]]:
+    """The word lists of every language (``words/follow_up.<lang>.json``), merged: a short follow-up's
+    language is not always detected right, and the lists do not collide."""
+    out: dict[str, set[str]] = {}
+    for lang in LANGUAGES:
+        data = json.loads(resources.files(__package__).joinpath(f"words/follow_up.{lang}.json").read_text(encoding="utf-8"))
+        for name, words in data.items():
+            if not name.startswith("_"):
+                out.setdefault(name, set()).update(words)
+    return {name: frozenset(words) for name, words in out.items()}
+
+
+def _points_back(words: list[str], i: int, lists: dict[str, frozenset[str]]) -> bool:
+    """Whether word ``i`` refers to something outside the question. Not: a pronoun written capitalised
+    inside the question (the polite "Sie"), an expletive ("gibt es", "were there", "es gibt"), a
+    possessive after a name the question has itself ("Why did Harvard end its program?")."""
+    word, low = words[i], words[i].lower()
+    if low not in lists["pointers"] and low not in lists["pronouns"] and low not in lists["possessives"]:
+        return False
+    if i > 0 and word[:1].isupper():
+        return False
+    before = words[i - 1].lower() if i > 0 else ""
+    after = words[i + 1].lower() if i + 1 < len(words) else ""
+    if low in lists["expletive_pronouns"] and (
+        before in lists["expletive_neighbours"] or (after in lists["expletive_neighbours"] and (not before or before in STOPWORDS))
+    ):
+        return False
+    return not (low in lists["possessives"] and _own_name(words[:i], lists))
+
+
+def _own_name(words: list[str], lists: dict[str, frozenset[str]]) -> bool:
+    """Whether the words name something without an article before it: a proper name ("Harvard",
+    "Selenskyj"), not a German common noun ("die Stimmung")."""
+    found = set(names(" ".join(words)))
+    return any(w in found and (j == 0 or words[j - 1].lower() not in lists["articles"]) for j, w in enumerate(words))
 
 
 def is_follow_up(question: str, history: tuple[Turn, ...] | list[Turn]) -> bool:
     """Whether the question needs the conversation to be understood: it points back ("Und was
-    sagte Selenskyj dazu?", "Who attended it?"), or it is a fragment ("Und Finnland?")."""
+    sagte Selenskyj dazu?", "Who attended it?", "Was geschah dort?"), or it is a fragment ("Und
+    Finnland?", "And the president of the Commission?", "Und wann?"). The words are data
+    (``words/follow_up.<lang>.json``); measured by ``python -m evals.follow_ups`` on the XQuAD
+    conversation set."""
     if not history:
         return False
-    words = [w.lower() for w in WORD.findall(question)]
-    if any(w in _BACK_REFERENCES for w in words):
+    lists = follow_up_words()
+    words = WORD.findall(question)
+    if any(_points_back(words, i, lists) for i in range(len(words))):
         return True
-    content = content_words(question, min_len=3)
-    # A fragment: "Und Finnland?", "What about Meloni?" — a few words hanging on what came before.
-    return bool(_ELLIPSIS.match(question)) and len(content) <= 2
+    low = [w.lower() for w in words]
+    opener = max((o.split() for o in lists["openers"] if low[: len(o.split())] == o.split()), key=len, default=None)
+    if opener is None:
+        return False
+    # a fragment hangs on what came before: no question of its own, or a short one ("And who represented Italy?")
+    rest = words[len(opener) :]
+    asks = any(w.lower() in lists["question_words"] for w in rest)
+    return not asks or len(content_words(" ".join(rest), min_len=3)) <= 2
 
 
 class Condenser:
@@ -118,8 +160,8 @@ class Condenser:
         except LLMUnavailableError as e:
             # Retrieval still works without the model.
             return Condensed(query, fallback_query(query.text, turns), time.perf_counter() - t0,
-                             note=f"could not rewrite the follow-up: {e}")
+                             note=f"could not rewrite the follow-up: {e}", follow_up=True)
         standalone = clean_standalone(out)
         if not is_rewrite(standalone, query.text, turns):
-            return Condensed(query, fallback_query(query.text, turns), time.perf_counter() - t0)
-        return Condensed(query, standalone, time.perf_counter() - t0)
+            return Condensed(query, fallback_query(query.text, turns), time.perf_counter() - t0, follow_up=True)
+        return Condensed(query, standalone, time.perf_counter() - t0, follow_up=True)

@@ -18,18 +18,32 @@ from vectorstore import Store
 from ..types import Condensed, Retrieved
 
 
-class Retriever:
-    """Condensed -> Retrieved."""
+#: How many more hits a follow-up's search takes, so that a chunk of the previous article below the k
+#: best can still move up.
+FOLLOW_UP_DEPTH = 4
 
-    def __init__(self, store: Store, default_k: int):
+
+class Retriever:
+    """Condensed -> Retrieved. A follow-up's hits of the articles the previous answer cited gain
+    ``follow_up_boost`` (the conversation's state): a soft preference, so that a question the article
+    does not answer still finds another one."""
+
+    def __init__(self, store: Store, default_k: int, follow_up_boost: float = 0.0):
         self.store = store
         self.default_k = default_k
+        self.follow_up_boost = follow_up_boost
 
     def __call__(self, condensed: Condensed) -> Retrieved:
         q = condensed.query
         t0 = time.perf_counter()
-        hits = self.store.search(condensed.search_text, k=q.k or self.default_k, filters=q.filters)
-        return Retrieved(condensed, hits, time.perf_counter() - t0)
+        k = q.k or self.default_k
+        previous = set(q.history[-1].articles) if q.history and condensed.follow_up else set()
+        if not previous or self.follow_up_boost <= 0:
+            hits = self.store.search(condensed.search_text, k=k, filters=q.filters)
+            return Retrieved(condensed, hits, time.perf_counter() - t0)
+        hits = self.store.search(condensed.search_text, k=k * FOLLOW_UP_DEPTH, filters=q.filters)
+        bonus = lambda h: h.score + (self.follow_up_boost if h.chunk.article_id in previous else 0.0)  # noqa: E731
+        return Retrieved(condensed, sorted(hits, key=bonus, reverse=True)[:k], time.perf_counter() - t0)
 
 
 class StoreRetriever(BaseRetriever):

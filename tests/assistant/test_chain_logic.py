@@ -216,6 +216,16 @@ def test_condense_output_is_cleaned_or_replaced(store):
     ("What about Meloni?", True),
     ("Who attended them?", True),
     ("Was hat er gesagt?", True),
+    # the conversation set's cases (evals.follow_ups): places, the polite "Sie", expletives, own names
+    ("Was geschah dort?", True),
+    ("When were most of the churches destroyed there?", True),
+    ("How many bids were there in 1915?", False),
+    ("What type of group is it?", True),
+    ("Nennen Sie eine Aktion der Organisation.", False),
+    ("Why did Harvard end its early admission program?", False),
+    ("Wie unterschied sich die Stimmung von seinem ersten Besuch?", True),
+    ("And the president of the European Commission?", True),
+    ("Und was sind Beispiele für Zellen, die ihren Höhepunkt erreichen?", False),
 ])
 def test_only_real_follow_ups_are_condensed(question, follow_up):
     from assistant.stages.condense import is_follow_up
@@ -262,3 +272,28 @@ def test_the_judges_are_asked_only_of_a_model_measured_to_judge(store, tmp_path)
     off = AnswerChain(store.settings.with_overrides(**{"verify.check_answers_question": False}), store,
                       LlamaCppChat(tmp_path / MODELS["qwen2.5-coder-1.5b"].filename)).verifier
     assert off.answer_judge is None and off.entailment is not None
+
+
+def test_a_follow_up_favours_the_previous_answers_article_softly():
+    """The conversation's state: hits of the article the previous answer cited gain
+    ``answering.follow_up_boost``; a first question and a new one are ranked as the store ranks them."""
+    from assistant.stages.retrieve import Retriever
+    from assistant.types import Condensed, Query
+    from vectorstore.types import Chunk, Hit
+
+    def hit(article: str, score: float) -> Hit:
+        return Hit(Chunk(id=f"{article}-{score}", article_id=article, ordinal=0, text="t", start=0, end=1, meta={}), score)
+
+    class Store:
+        def search(self, text, k, filters=None):
+            return [hit("other", 0.90), hit("b", 0.85), hit("previous", 0.84), hit("c", 0.60)][:k]
+
+    history = (Turn("Wer sang die Hymne?", "Lady Gaga [1].", articles=("previous",)),)
+    follow = Condensed(Query("Und wie viele Grammys gewann sie?", "de", history), "…", follow_up=True)
+    ranked = lambda r: [h.chunk.article_id for h in r.hits]  # noqa: E731
+    assert ranked(Retriever(Store(), 2, follow_up_boost=0.1)(follow)) == ["previous", "other"]
+    assert ranked(Retriever(Store(), 2, follow_up_boost=0.0)(follow)) == ["other", "b"]
+    new = Condensed(Query("Wie hoch ist die Arbeitslosenquote?", "de", history), "…")
+    assert ranked(Retriever(Store(), 2, follow_up_boost=0.1)(new)) == ["other", "b"]
+    # a much better hit of another article still wins: the boost is a preference, not a filter
+    assert ranked(Retriever(Store(), 1, follow_up_boost=0.05)(follow)) == ["other"]

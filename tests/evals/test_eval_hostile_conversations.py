@@ -256,7 +256,9 @@ def test_play_passes_the_products_own_answers_as_history_and_counts_switches():
 
     result = conversations.run([dialogue], ask)
     assert seen[0] == []
-    assert seen[2] == [Turn(TROOPS, "Trump schloss das nicht aus [1]."), Turn(PARTICIPANTS.question, "Starmer nahm teil [1].")]
+    # each earlier turn with the product's answer and the articles it cited (the conversation's state)
+    assert [(t.question, t.answer) for t in seen[2]] == [(TROOPS, "Trump schloss das nicht aus [1]."), (PARTICIPANTS.question, "Starmer nahm teil [1].")]
+    assert all(t.articles == (citation(PASSAGE_TROOPS).article_id,) for t in seen[2])
     s = result["summary"]
     assert (s["n"], s["right"], s["switches"], s["switches_on_previous_topic"]) == (3, 3, 1, 1)
     assert s["by_kind"]["switch"] == {"n": 1, "right": 1} and s["by_kind"]["follow_up"] == {"n": 0, "right": 0}

@@ -112,8 +112,12 @@ def served(assistant, access=None) -> Iterator[str]:
         app.close()
 
 
+#: How the test model rewrites follow-ups (any other question comes back as it was asked).
+REWRITES = {"Und wo traf er am Freitag Putin?": "Wo traf Trump vor den Gesprächen am Freitag Putin?"}
+
+
 def quoting_model(gate: threading.Event | None = None) -> QuotingChatModel:
-    return QuotingChatModel(RULES, gate=gate)
+    return QuotingChatModel(RULES, gate=gate, rewrites=REWRITES)
 
 
 @pytest.fixture(scope="session")

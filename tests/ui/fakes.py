@@ -25,13 +25,15 @@ class Rule:
 
 class QuotingChatModel:
     """Answers by rule: ``say [n].`` where n is the excerpt containing ``cite``; no rule -> refusal.
-    Condense requests get the question back. ``gate`` (an Event) holds every answer (not the
+    Condense requests get the question back, or its entry in ``rewrites``. ``gate`` (an Event) holds every answer (not the
     rewrites) until it is set, so that tests can have two answers in flight at once."""
 
     name = "quoting-test-model"
 
-    def __init__(self, rules: list[Rule], *, refusal: str = "The articles do not say.", gate: threading.Event | None = None):
+    def __init__(self, rules: list[Rule], *, refusal: str = "The articles do not say.", gate: threading.Event | None = None,
+                 rewrites: dict[str, str] | None = None):
         self.rules = rules
+        self.rewrites = rewrites or {}
         self.refusal = refusal
         self.gate = gate
         self.calls = 0
@@ -39,7 +41,7 @@ class QuotingChatModel:
     def reply(self, prompt: str) -> str:
         last = _LAST_QUESTION.findall(prompt)
         if last:  # the condense prompt: give the question back as it is
-            return last[-1].strip()
+            return self.rewrites.get(last[-1].strip(), last[-1].strip())
         excerpts = {int(n): text for n, _title, text in _EXCERPT.findall(prompt)}
         questions = _QUESTION.findall(prompt)
         question = questions[-1] if questions else prompt

@@ -71,6 +71,23 @@ def test_follow_ups_carry_the_conversation_and_new_conversation_clears_it(url, n
     assert assistant.histories[-1] == [] and page.turns() == 1
 
 
+def test_a_follow_up_shows_how_it_was_understood_and_other_turns_do_not(url, new_page, artifacts):
+    page = new_page(url)
+    first = page.ask("Wer nimmt an den Gesprächen teil?")
+    follow_up = page.ask("Und wo traf er am Freitag Putin?")
+    switch = page.ask("Hat Trump die Entsendung von US-Truppen in die Ukraine ausgeschlossen?")
+    assert "Anchorage" in follow_up.inner_text() and "Entsendung" in switch.inner_text()
+    small = follow_up.locator(".nqa-understood")
+    assert small.count() == 1 and small.is_visible()
+    assert small.inner_text() == "Verstanden als: Wo traf Trump vor den Gesprächen am Freitag Putin?"
+    # small print: smaller than the answer itself
+    size = lambda loc: float(loc.evaluate("e => parseFloat(getComputedStyle(e).fontSize)"))
+    assert size(small) < size(follow_up.locator(".nqa-a-body"))
+    assert first.locator(".nqa-understood").count() == 0 and switch.locator(".nqa-understood").count() == 0
+    page.screenshot(artifacts / "ui-understood-as.png")
+    assert not page.dialogs and not page.errors
+
+
 def test_unsupported_sentences_and_abstentions_are_visible(url, new_page, artifacts):
     page = new_page(url)
     a = page.ask("Welche Sicherheitsgarantien will Trump der Ukraine geben?")

@@ -130,6 +130,26 @@ def test_text_from_articles_and_model_is_escaped_everywhere():
     assert "".join(tags.text).count("<script>alert('x')</script>") >= 6
 
 
+def test_a_rewritten_follow_up_says_how_it_was_understood_in_its_language():
+    c = citation(P2, 1, "Starmer")
+    said = [SentenceCheck("Starmer nimmt teil.", (1,), "supported")]
+    de = answer("Starmer nimmt teil [1].", said, [c], [P2], question="Und wer noch?",
+                standalone_question=f"Wer nimmt noch an den Gesprächen {EVIL} teil?")
+    out = answer_html(de, 1)
+    small = re.search(r'<div class="nqa-understood" lang="de">(.*?)</div>', out, re.S)
+    assert small and small.group(1).startswith("Verstanden als: ")
+    assert "&lt;script&gt;" in small.group(1) and not {"script", "img"} & Tags(out).names()
+    en = answer("Starmer attends [1].", said, [c], [P2], question="Who else?", language="en",
+                standalone_question="Who else attends the talks?")
+    assert '<div class="nqa-understood" lang="en">Understood as: ' in answer_html(en, 1)
+    refused = answer("Dazu steht nichts in den Artikeln.", [], [], [P1], question="Und dort?", grounded=False,
+                     abstained=True, standalone_question="Was geschah in Anchorage?")
+    assert "Verstanden als: " in answer_html(refused, 1)
+    # a question searched as typed gets no small print
+    for same in ("Frage?", ""):
+        assert "nqa-understood" not in answer_html(answer("Starmer nimmt teil [1].", said, [c], [P2], standalone_question=same), 1)
+
+
 def test_streaming_draft_and_question_are_escaped():
     ex = Exchange(question=EVIL, status="writing", draft=f"Teil {EVIL} [1]", passages=[P1])
     tags = Tags(conversation_html([ex]))

@@ -89,7 +89,7 @@ class Handlers:
         question = ex.question
         ex.status = "searching"
         yield conversation_html(conv), gr.skip(), conv, gr.skip(), gr.skip()
-        history = [Turn(e.question, e.answer.text) for e in conv[:-1] if e.answer is not None and not e.answer.error]
+        history = [Turn.of(e.question, e.answer) for e in conv[:-1] if e.answer is not None and not e.answer.error]
         last = 0.0
         events = None
         held = contextlib.ExitStack()  # the user's answer slot, released however the run ends

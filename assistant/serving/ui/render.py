@@ -231,6 +231,17 @@ _ABSTAIN_HINT = {
 }
 
 
+#: The small print under a follow-up's answer, in the question's language: how it was understood.
+_UNDERSTOOD_AS = {"de": "Verstanden als", "en": "Understood as"}
+
+
+def _understood(a: Answer) -> str:
+    """The question as it was searched, when that is not what the user typed (a rewritten follow-up),
+    so that a reader sees what the answer answers; empty otherwise."""
+    standalone = (a.standalone_question or "").strip()
+    return standalone if standalone and standalone != a.question.strip() else ""
+
+
 @dataclass
 class _Claim:
     """One checked sentence of the answer and the passage sentence its verdict rests on, shown under
@@ -257,6 +268,8 @@ def _answer_values(a: Answer, turn: int) -> dict:
         abstain_hint=_ABSTAIN_HINT["de" if a.language == "de" else "en"],
         total=f"{total:.1f} s" if total is not None else "",
         details=_details(a),
+        understood=_understood(a),
+        understood_label=_UNDERSTOOD_AS["de" if a.language == "de" else "en"],
     )
 
 
