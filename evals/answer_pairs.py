@@ -28,7 +28,6 @@ import random
 import re
 from pathlib import Path
 
-from benchmarks import common
 from evals.datasets import _xquad_questions
 from evals.metrics import contains_fact
 from evals.perturb import change_figure, flip_quantifier, negate_clean, state_as_fact_more
@@ -100,7 +99,8 @@ def pairs_of(q, raw: str, shown: list[str], gold_n: int, rng: random.Random) -> 
     return out
 
 
-def build(model: str, n: int, seed: int = SEED) -> list[dict]:
+def build(model: str, n: int, out_path: Path, seed: int = SEED) -> list[dict]:
+    """Ask, label and append to ``out_path`` question by question (a stopped run keeps its pairs)."""
     from assistant.stages.generate import Generator
     from assistant.backends.llm import make_chat_model
     from assistant.stages.prompts import load_prompt
@@ -119,6 +119,7 @@ def build(model: str, n: int, seed: int = SEED) -> list[dict]:
     llm = make_chat_model(settings)
     generator = Generator(llm, {lang: load_prompt("answer", lang) for lang in ("de", "en")})
     out: list[dict] = []
+    out_path.write_text("", encoding="utf-8")
     for i, q in enumerate(dev[:n]):
         got = excerpts(q, paragraphs, same_topic, rng)
         if got is None:
@@ -126,10 +127,13 @@ def build(model: str, n: int, seed: int = SEED) -> list[dict]:
         gold_n = rng.choice((1, 2))
         shown = [got[0], got[1]] if gold_n == 1 else [got[1], got[0]]
         raw = ask(llm, generator, q, shown)
-        out += pairs_of(q, raw, shown, gold_n, rng)
+        new = pairs_of(q, raw, shown, gold_n, rng)
+        for k, r in enumerate(new, len(out)):
+            r["id"] = f"ap-{r['kind']}-{k:04d}"
+        out += new
+        with out_path.open("a", encoding="utf-8") as f:
+            f.writelines(json.dumps(r, ensure_ascii=False) + "\n" for r in new)
         print(f"[{i + 1}/{min(n, len(dev))}] {len(out)} pairs", flush=True)
-    for k, r in enumerate(out):
-        r["id"] = f"ap-{r['kind']}-{k:04d}"
     return out
 
 
@@ -146,9 +150,7 @@ def main(argv: list[str] | None = None) -> int:
         for r in random.Random(1).sample(rows, min(args.show, len(rows))):
             print(f"{r['id']} {r['label']}\n  Q: {r['question']}\n  C: {r['claim']}\n  P: {r['passage']}\n")
         return 0
-    common.DATA  # the shared data folder must exist (a clear error from benchmarks.common otherwise)
-    rows = build(args.model, args.n)
-    args.out.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    rows = build(args.model, args.n, args.out)
     kinds: dict[str, int] = {}
     for r in rows:
         kinds[r["kind"]] = kinds.get(r["kind"], 0) + 1

@@ -27,9 +27,11 @@ from evals.checker import verifier_from
 from vectorstore.text import strip_markers
 
 SETS = Path(__file__).with_name("sets")
-CORPORA = (SETS / "verifier-corpus.jsonl", SETS / "checker.jsonl", SETS / "synthetic.jsonl")
+CORPORA = (SETS / "verifier-corpus.jsonl", SETS / "checker.jsonl", SETS / "synthetic.jsonl", SETS / "answer-pairs.jsonl")
 #: hand-written pairs whose claims read like the model's answers (paraphrases, names for pronouns);
-#: the generated corpus teaches the features, these set the operating point and weigh more
+#: the generated corpus teaches the features, these set the operating point and weigh more. The
+#: model's own sentences (``answer-pairs.jsonl``) train as corpus rows: calibrated on them too, the
+#: fit refused more on the news set's dev half (28 -> 26 of 54 right, session 18)
 REALISTIC = ("checker.jsonl", "synthetic.jsonl")
 REALISTIC_WEIGHT = 10.0
 WEIGHTS = Path(__file__).resolve().parents[1] / "assistant" / "verify" / "combiner.json"
@@ -158,7 +160,9 @@ def main(argv: list[str] | None = None) -> int:
                     "realistic one (about 0.7 s a pair)")
     ap.add_argument("--judged-only", action="store_true", help="fit the judge model on the pairs already judged "
                     "(the cache) without asking the model for more")
-    ap.add_argument("--max-false-accept", type=float, default=0.05, help="the judge fit's target")
+    ap.add_argument("--max-false-accept", type=float, default=0.10,
+                    help="the judge fit's target: at 0.05 it refused 3 in 10 true realistic claims (dev, cross-validated), "
+                    "at 0.10 1.5 in 10, and a refusal is not free (docs/trust.md, session 18)")
     ap.add_argument("--max-false-accept-plain", type=float, default=0.10,
                     help="the plain fit's target: without the model's judgement a 0.05 target refuses 4 in 10 true "
                     "claims (dev, cross-validated), and a refusal is not free")

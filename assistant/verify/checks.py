@@ -100,11 +100,15 @@ def strong_name(word: str, claim: str, language: str) -> bool:
 
 def check_names(p: Pair) -> list[Finding]:
     """The claim's names (capitalised words) must be in the passage. A German noun the passage lacks
-    is ``WORD_MISSING``, a weaker sign (a synonym)."""
+    is ``WORD_MISSING``, a weaker sign (a synonym). A name the claim repeats from the question counts
+    when the passage's whole article has it: it is the question's premise, not the model's addition
+    (the passage names "Sturm", its headline "Sturm Graz")."""
     passage = words.Words(f"{p.passage} {p.date}", p.passage_language)
+    asked = words.Words(p.question, p.claim_language) if p.question and p.whole else None
+    article = words.Words(p.whole, p.passage_language) if asked else None
     out = []
     for n in _claim_names(p):
-        if passage.has(n):
+        if passage.has(n) or (asked and asked.has(n) and article.has(n)):
             continue
         if not (p.crosslingual and p.translated([n], p.passage)):
             out.append(Finding(Code.NAME_MISSING if strong_name(n, p.claim, p.claim_language) else Code.WORD_MISSING, n))
