@@ -100,7 +100,7 @@ class Verify(Section):
     threshold: float | None = Field(
         default=None, ge=0.0, le=1.0,
         description="P(supported) from the learned combiner at which a claim is supported; empty: the threshold "
-        "calibrated with the weights (false-accept <= 0.05 on the dev half, cross-validated). 0 accepts every "
+        "calibrated with the weights (false-accept <= 0.10 on the hand-written dev pairs, cross-validated). 0 accepts every "
         "aligned claim (tests with the hash embedder).",
     )
     weights: Path | None = Field(default=None, description="Another combiner.json (python -m evals.combiner writes one).")
