@@ -126,7 +126,7 @@ def retrieved_sentences(assistant, item: Item) -> tuple[list[str], bool]:
     from assistant.types import Query
     from vectorstore.text import split_sentences
 
-    context = assistant.stages.chain.prepare.invoke(Query(item.question, item.language))
+    context = assistant.chain.prepare.invoke(Query(item.question, item.language))
     sentences: list[str] = []
     for p in context.passages:
         title = [p.title] if p.title and not p.title.rstrip().endswith("…") else []
@@ -244,7 +244,7 @@ def main(argv: list[str] | None = None) -> int:
             continue
         settings, store = open_index("seed" if name == "seed" else "public", cache, over)
         assistant = Assistant(settings, store=store, llm=llm)
-        llm = assistant.backends.llm
+        llm = assistant.llm
         results["model"] = settings.llm.model
         decider = YesNoDecider(llm, hi=hi, lo=lo, similarity=embedder_similarity(store.embedder))
         decider.warm_up()

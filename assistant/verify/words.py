@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from functools import lru_cache
 from importlib import resources
 
@@ -18,7 +19,9 @@ import snowballstemmer
 from vectorstore.text import NUMBER, WORD, date_mentions, fold
 
 LANGUAGES = ("de", "en")
-_STEMMERS = {"de": snowballstemmer.stemmer("german"), "en": snowballstemmer.stemmer("english")}
+#: a snowball stemmer keeps its word in itself, so two threads stemming at once (two users of a served
+#: UI) break each other's: one set of stemmers per thread
+_LOCAL = threading.local()
 
 
 @lru_cache(maxsize=None)
@@ -58,8 +61,16 @@ def remove(name: str, text: str) -> str:
     return text
 
 
+def _stemmer(language: str):
+    stemmers = getattr(_LOCAL, "stemmers", None)
+    if stemmers is None:
+        stemmers = _LOCAL.stemmers = {"de": snowballstemmer.stemmer("german"), "en": snowballstemmer.stemmer("english")}
+    return stemmers.get(language, stemmers["en"])
+
+
+@lru_cache(maxsize=1 << 16)
 def stem(word: str, language: str) -> str:
-    return _STEMMERS.get(language, _STEMMERS["en"]).stemWord(fold(word))
+    return _stemmer(language).stemWord(fold(word))
 
 
 def stems(text: str, language: str) -> set[str]:

@@ -79,7 +79,6 @@ def test_unsupported_names_are_flagged_but_figures_checked(check_answer):
     assert c.grounded
 
 
-@pytest.mark.xfail(strict=True, reason="the learned verifier without the model's judgement (plain fit) refuses this true sentence or lets this one through; measured in docs/trust.md, to be won back by the judge fit and the corpus")
 def test_mixed_answer_drops_only_the_sentence_with_invented_numbers(check_answer):
     c = check_answer("Das Treffen fand in Anchorage statt [1]. Dabei starben 500 Menschen [1].", hits(P1, P2), "de")
     assert "500" not in c.text and "Anchorage" in c.text

@@ -103,7 +103,7 @@ def test_token_judge_gives_the_same_probability_after_an_answer_overwrote_the_co
 def test_the_answer_prompt_cost_is_reported_and_the_cached_prefix_is_not_paid_again(assistant):
     """The first question of a language pays its system prompt and demonstrations; the next one only
     its passages and question (the prefix comes from the prompt cache). The counts are the model's."""
-    assistant.stages.chain.warm_up()
+    assistant.chain.warm_up()
     first = assistant.ask("Wo traf Trump Putin am Freitag?").timings
     second = assistant.ask("Wer ist NATO-Generalsekretär?").timings
     for t in (first, second):

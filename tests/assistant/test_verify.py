@@ -234,3 +234,19 @@ def test_verify_command_prints_a_verdict_per_sentence(tmp_path):
     rows = json.loads(out.stdout)
     assert [r["verdict"] for r in rows] == ["not_found", "contradicted"]
     assert rows[1]["evidence"][0]["text"].startswith("Der Rat schloss") and rows[1]["evidence"][0]["passage"] == 1
+
+
+def test_stemming_from_many_threads_gives_the_words_of_one():
+    """Two users of a served UI check answers at once: the stemmers must not share a word between
+    threads (a shared snowball stemmer broke with IndexError under two sessions)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from assistant.verify import words
+
+    vocabulary = [f"{w}{i}" for i in range(400) for w in ("Verhandlungen", "Staatssekretär", "Hauptstädte", "yesterday")]
+    words.stem.cache_clear()
+    alone = [words._stemmer("de").stemWord(w.lower()) for w in vocabulary]
+    words.stem.cache_clear()
+    with ThreadPoolExecutor(8) as pool:
+        together = list(pool.map(lambda w: words.stem(w, "de"), vocabulary * 4))
+    assert together == alone * 4
