@@ -59,7 +59,14 @@ def figures(results: dict) -> tuple[str, str]:
 def summary_row(key: str, measure: str, now: str, report: Path, readme: Path, target: str = NO_TARGET) -> str:
     """One table row; the report is linked relative to the README's folder."""
     link = Path(os.path.relpath(Path(report).resolve(), Path(readme).resolve().parent)).as_posix()
-    return f"| {key}, {measure} | {now} | {target} | [{Path(report).stem}]({link}) |"
+    return f"| {key}, {measure} | {now} | {target} | [{short_name(Path(report).stem)}]({link}) |"
+
+
+def short_name(stem: str) -> str:
+    """A run's report named as briefly as the README's length limit needs: ``<set>-<label>`` of
+    ``<date>-<time>-<set>-<mode>-<model>-<label>`` ("seed-s18"); other names stay whole."""
+    m = re.match(r"^\d{8}-\d{6}-([a-z0-9-]+?)-(?:dense|lexical|hybrid)-.+?-(?:\d+(?:\.\d+)?b)-(.+)$", stem)
+    return f"{m.group(1)}-{m.group(2)}" if m else stem
 
 
 def _cells(row: str) -> list[str]:

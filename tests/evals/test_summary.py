@@ -112,3 +112,12 @@ def test_the_eval_command_stops_before_the_run_without_markers(tmp_path, monkeyp
 
     assert cli.main(["--summary", str(plain), "--out", str(tmp_path)]) == 2
     assert capsys.readouterr().err.startswith("error: --summary: ")
+
+
+def test_a_row_names_its_report_by_set_and_label():
+    """The README has a length limit: the link reads "seed-s18", not the whole file name."""
+    from evals.summary import short_name
+
+    assert short_name("20261208-022436-seed-hybrid-qwen2.5-coder-1.5b-s18") == "seed-s18"
+    assert short_name("20261204-230002-xquad-holdout8-hybrid-qwen2.5-coder-1.5b-rq30") == "xquad-holdout8-rq30"
+    assert short_name("20261208-022436-seed-hybrid-qwen2.5-coder-0.5b") == "20261208-022436-seed-hybrid-qwen2.5-coder-0.5b"
