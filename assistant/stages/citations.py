@@ -42,8 +42,9 @@ from vectorstore.types import Hit
 from ..types import REFUSAL, Checked, Citation, SentenceCheck
 from ..verify import ClaimCheck, Code, Evidence, Source, Verifier
 from ..verify.checks import negations
-from ..verify.question import is_yes_no, question_fit
+from ..verify.question import question_fit
 from .safety import neutralize
+from .yesno import is_yes_no
 
 _REFUSAL_PATTERNS = [
     re.compile(p, re.IGNORECASE)
@@ -204,7 +205,7 @@ def _check_sentence(run: _Run, body: str, cited: list[int]) -> tuple[SentenceChe
         run.notes.append(f"dropped a sentence with nothing to check ({'; '.join(check.reasons)}): {body[:60]!r}")
         return None
     reasons = "; ".join(check.reasons)
-    if check.verdict == "contradicted" and not (is_yes_no(run.question) and _same_matter(body, check, run.verifier)):
+    if check.verdict == "contradicted" and not (is_yes_no(run.question, run.language) and _same_matter(body, check, run.verifier)):
         run.notes.append(f"dropped a sentence the passage contradicts: {body[:60]!r} ({reasons}; "
                          f"the passage says: {check.evidence[0].text[:120]!r})")
         return None
@@ -232,7 +233,8 @@ def _decide(run: _Run, kept: list[tuple[SentenceCheck, ClaimCheck]], refusal_see
     cited = sorted({n for s in sentences if s.verdict == "supported" for n in s.citations})
     articles = " ".join((whole[n - 1] if whole and whole[n - 1] else run.passages[n - 1].text) for n in cited)
     fit = question_fit(run.question, supported_text, articles, detect_language(articles or supported_text),
-                       run.verifier.translated)
+                       run.verifier.translated, question_language=run.language,
+                       yes_no=is_yes_no(run.question, run.language))
     if fit:
         run.notes.append(f"refused: {'; '.join(f.describe() for f in fit)}: {supported_text[:120]!r}")
         return refuse

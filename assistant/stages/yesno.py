@@ -18,15 +18,19 @@ token probabilities, or when there is no sentence: the caller then answers the u
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
 from pathlib import Path
 from typing import Literal
 
+from vectorstore.language import detect_language
 from vectorstore.text import content_words, fold
 
 from ..verify import PromptJudge
-from ..verify.question import is_yes_no, yes_no_lexicon as _lexicon
 from . import prompts
 from .prompts import load_prompt
 
@@ -39,6 +43,36 @@ HI, LO = 0.9, 0.9
 #: Sentences shown to the model at most: the ones most similar to the question.
 MAX_SHOWN = 3
 
+
+@lru_cache(maxsize=1)
+def _yes_no_words() -> dict[str, dict]:
+    return json.loads(resources.files(__package__).joinpath("words/yesno.json").read_text(encoding="utf-8"))
+
+
+def _lexicon(language: str) -> dict:
+    if language not in _yes_no_words():
+        raise ValueError(f"language must be one of {sorted(_yes_no_words())}, got {language!r}")
+    return _yes_no_words()[language]
+
+
+def is_yes_no(question: str, language: str | None = None) -> bool:
+    """Asked for yes or no: it starts with a finite verb or auxiliary ("Hat …?", "Did …?"), or ends with
+    "?" and has no question word; not a choice ("Ist A oder B?"; "… oder nicht?" is one), nor "Can you
+    tell me who …?". ``language`` is the query's (detected only when a caller has none)."""
+    lex = _lexicon(language or detect_language(question, default="de"))
+    tokens = [w.lower().replace("’", "'") for w in re.findall(r"[^\W\d_]+(?:['’][^\W\d_]+)?", question)]
+    while tokens and tokens[0] in lex["lead"]:
+        tokens = tokens[1:]
+    if not tokens or tokens[0] in lex["requests"] or tokens[0] in lex["wh"]:
+        return False
+    wh = any(t in lex["wh"] for t in tokens)
+    if tokens[0] in lex["verbs"]:
+        if wh and len(tokens) > 1 and tokens[1] in lex["you"]:  # "Weißt du, wer …?", "Do you know who …?"
+            return False
+    elif not (question.rstrip().endswith("?") and not wh):
+        return False
+    ors = [i for i, t in enumerate(tokens) if t in lex["choice"]]
+    return not any(not (i == len(tokens) - 2 and tokens[-1] in lex["not"]) for i in ors)
 
 
 @dataclass(frozen=True)

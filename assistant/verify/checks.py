@@ -11,16 +11,13 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from vectorstore.text import MONTHS, STOPWORDS, WORD, date_mentions, fold, names, same_date
+from vectorstore.text import MONTHS, STOPWORDS, WEEKDAYS, WORD, date_mentions, fold, names, same_date
 
 from . import words
 from .types import Code, Finding
 
 #: ``(names, text) -> bool``: whether ``text`` has one of ``names`` in another language
 Translated = Callable[[Sequence[str], str], bool]
-
-_WEEKDAY_NAMES = ("montag", "dienstag", "mittwoch", "donnerstag", "freitag", "samstag", "sonntag",
-                  "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
 @dataclass(frozen=True)
@@ -73,7 +70,7 @@ def check_dates(p: Pair) -> list[Finding]:
 def weekdays(text: str) -> set[int]:
     """The weekdays a text names (also inside "Dienstagabend"), 0 = Monday."""
     t = fold(text)
-    return {i % 7 for i, d in enumerate(_WEEKDAY_NAMES) if d in t}
+    return {i for i, (en, de) in enumerate(WEEKDAYS.items()) if en in t or de in t}
 
 
 def check_weekdays(p: Pair) -> list[Finding]:
@@ -137,15 +134,12 @@ def check_modality(p: Pair) -> list[Finding]:
     return []
 
 
-def _positions(text: str, wanted: Sequence[str], language: str) -> dict[str, int]:
+def _positions(text: str, wanted: Sequence[str]) -> dict[str, int]:
+    """Where each wanted name first stands in the text, in words (an inflected ending may differ)."""
     tokens = [fold(w) for w in WORD.findall(text)]
-    out = {}
-    for n in wanted:
-        f = fold(n)
-        at = next((i for i, t in enumerate(tokens) if t == f or (len(f) >= 5 and t.startswith(f[:-2]))), None)
-        if at is not None:
-            out[n] = at
-    return out
+    found = {n: next((i for i, t in enumerate(tokens) if t == f or (len(f) >= 5 and t.startswith(f[:-2]))), None)
+             for n, f in ((n, fold(n)) for n in wanted)}
+    return {n: at for n, at in found.items() if at is not None}
 
 
 def _passive(text: str) -> bool:
@@ -156,15 +150,18 @@ def _passive(text: str) -> bool:
 ROLE_DISTANCE = 6
 
 
+def _placed(p: Pair, named: Sequence[str]) -> tuple[list[str], dict[str, int], dict[str, int]]:
+    """The names found in both claim and evidence, and their word positions in each."""
+    in_claim, in_evidence = _positions(p.claim, named), _positions(p.evidence, named)
+    return [n for n in named if n in in_claim and n in in_evidence], in_claim, in_evidence
+
+
 def check_roles(p: Pair) -> list[Finding]:
     """Two close names in the opposite order in claim and evidence, with both active or both passive:
     who did what to whom is swapped."""
-    named = [n for n in _claim_names(p) if strong_name(n, p.claim, p.claim_language)]
-    in_claim = _positions(p.claim, named, p.claim_language)
-    in_evidence = _positions(p.evidence, named, p.passage_language)
-    both = [n for n in named if n in in_claim and n in in_evidence]
     if _passive(p.claim) != _passive(p.evidence):
         return []
+    both, in_claim, in_evidence = _placed(p, [n for n in _claim_names(p) if strong_name(n, p.claim, p.claim_language)])
     for i, a in enumerate(both):
         for b in both[i + 1 :]:
             dc, de = in_claim[a] - in_claim[b], in_evidence[a] - in_evidence[b]
@@ -176,10 +173,7 @@ def check_roles(p: Pair) -> list[Finding]:
 def order_discordance(p: Pair) -> float:
     """The share of pairs of the claim's names that stand in the opposite order in the evidence: the
     same words with who-did-what-to-whom swapped keep every embedding close, but not this."""
-    named = _claim_names(p)
-    in_claim = _positions(p.claim, named, p.claim_language)
-    in_evidence = _positions(p.evidence, named, p.passage_language)
-    both = [n for n in named if n in in_claim and n in in_evidence]
+    both, in_claim, in_evidence = _placed(p, _claim_names(p))
     pairs = [(a, b) for i, a in enumerate(both) for b in both[i + 1 :] if fold(a) != fold(b)]
     if not pairs:
         return 0.0

@@ -10,7 +10,6 @@ import re
 from functools import lru_cache
 from importlib import resources
 
-from vectorstore.language import detect_language
 from vectorstore.text import MARKER, MONTHS, WORD, content_words, date_mentions, fold, names
 
 from . import words
@@ -45,37 +44,6 @@ def _time_words() -> re.Pattern:
 def _units() -> list[tuple[tuple[str, ...], tuple[str, ...]]]:
     data = json.loads(resources.files(__package__).joinpath("words/units.json").read_text(encoding="utf-8"))
     return [(tuple(asked), tuple(given)) for asked, given in data["units"]]
-
-
-@lru_cache(maxsize=1)
-def _yes_no_words() -> dict[str, dict]:
-    return json.loads(resources.files(__package__).joinpath("words/yesno.json").read_text(encoding="utf-8"))
-
-
-def yes_no_lexicon(language: str) -> dict:
-    if language not in _yes_no_words():
-        raise ValueError(f"language must be one of {sorted(_yes_no_words())}, got {language!r}")
-    return _yes_no_words()[language]
-
-
-def is_yes_no(question: str, language: str | None = None) -> bool:
-    """Asked for yes or no: it starts with a finite verb or auxiliary ("Hat …?", "Did …?"), or ends with
-    "?" and has no question word; not a choice ("Ist A oder B?"; "… oder nicht?" is one), nor "Can you
-    tell me who …?"."""
-    lex = yes_no_lexicon(language or detect_language(question, default="de"))
-    tokens = [w.lower().replace("’", "'") for w in re.findall(r"[^\W\d_]+(?:['’][^\W\d_]+)?", question)]
-    while tokens and tokens[0] in lex["lead"]:
-        tokens = tokens[1:]
-    if not tokens or tokens[0] in lex["requests"] or tokens[0] in lex["wh"]:
-        return False
-    wh = any(t in lex["wh"] for t in tokens)
-    if tokens[0] in lex["verbs"]:
-        if wh and len(tokens) > 1 and tokens[1] in lex["you"]:  # "Weißt du, wer …?", "Do you know who …?"
-            return False
-    elif not (question.rstrip().endswith("?") and not wh):
-        return False
-    ors = [i for i, t in enumerate(tokens) if t in lex["choice"]]
-    return not any(not (i == len(tokens) - 2 and tokens[-1] in lex["not"]) for i in ors)
 
 
 def gives_a_figure(text: str) -> bool:
@@ -115,10 +83,10 @@ def _stems(text: str) -> list[str]:
     return [fold(w) for w in content_words(text, 3) if w.lower() not in _list("question_words")] + re.findall(r"\d+", text)
 
 
-def restates_question(question: str, text: str) -> bool:
+def restates_question(question: str, text: str, yes_no: bool = False) -> bool:
     """Every content word of the answer is the question's and it repeats most of the question: it
     adds nothing. Yes/no and choice questions are exempt (their answer is made of their words)."""
-    if not question or is_yes_no(question) or words.has("choice", question):
+    if not question or yes_no or words.has("choice", question):
         return False
     asked, said = _stems(question), _stems(text)
 
@@ -129,10 +97,9 @@ def restates_question(question: str, text: str) -> bool:
     return all(within(w, asked) for w in said) and sum(within(w, said) for w in asked) >= 0.75 * max(1, len(asked))
 
 
-def question_names_absent(question: str, article: str, language: str, translated: Translated) -> list[str]:
+def question_names_absent(question: str, q_language: str, article: str, language: str, translated: Translated) -> list[str]:
     """The question's proper names when the article (or its text in another language) has none of
     them (a German noun alone is no proper name: ``checks.strong_name``)."""
-    q_language = detect_language(question, default=language)
     asked = [n for n in dict.fromkeys(names(f"x {question}")) if len(n) >= 3 and strong_name(n, question, q_language)]
     about = words.Words(article, language)
     if not asked or any(about.has(n) for n in asked) or translated(asked, article):
@@ -141,8 +108,10 @@ def question_names_absent(question: str, article: str, language: str, translated
 
 
 def question_fit(question: str, answer: str, article: str = "", language: str = "de",
-                 translated: Translated = lambda n, t: False) -> tuple[Finding, ...]:
-    """What the supported ``answer`` fails to give that ``question`` asks for."""
+                 translated: Translated = lambda n, t: False, *, question_language: str = "de",
+                 yes_no: bool = False) -> tuple[Finding, ...]:
+    """What the supported ``answer`` fails to give that ``question`` (in ``question_language``; a
+    yes/no question when ``yes_no``) asks for, against ``article`` in ``language``."""
     if not question:
         return ()
     out = []
@@ -153,9 +122,9 @@ def question_fit(question: str, answer: str, article: str = "", language: str = 
         out.append(Finding(Code.ASKS_UNIT, unit[0]))
     if _ASKS_FOR_A_TIME.search(question) and not gives_a_time(answer):
         out.append(Finding(Code.ASKS_TIME, answer[:120]))
-    if restates_question(question, answer):
+    if restates_question(question, answer, yes_no):
         out.append(Finding(Code.RESTATES_QUESTION, answer[:120]))
-    absent = question_names_absent(question, article, language, translated) if article else []
+    absent = question_names_absent(question, question_language, article, language, translated) if article else []
     if absent:
         out.append(Finding(Code.QUESTION_NAME_ABSENT, ", ".join(absent)))
     return tuple(out)

@@ -16,7 +16,7 @@ from importlib import resources
 
 import snowballstemmer
 
-from vectorstore.text import NUMBER, WORD, date_mentions, fold
+from vectorstore.text import WORD, fold, numbers_outside_dates
 
 LANGUAGES = ("de", "en")
 #: a snowball stemmer keeps its word in itself, so two threads stemming at once (two users of a served
@@ -97,10 +97,7 @@ def _spelled_to_digits(text: str, language: str) -> str:
 def figures(text: str, language: str) -> set[str]:
     """The figures a text gives outside its dates, digits or words, without separators ("1.000" and
     "1,000" -> "1000")."""
-    text = _spelled_to_digits(text, language)
-    for d in reversed(date_mentions(text)):
-        text = text[: d.start] + " " + text[d.end :]
-    return {re.sub(r"[.,]", "", n).lstrip("0") or "0" for n in NUMBER.findall(text)}
+    return {n.lstrip("0") or "0" for n in numbers_outside_dates(_spelled_to_digits(text, language))}
 
 
 class Words:

@@ -321,7 +321,7 @@ def test_an_answer_without_the_asked_unit_is_refused(verifier):
      "EU law takes precedence over national law [1].", False),
 ])
 def test_an_answer_that_says_the_question_back(question, answer, restates):
-    assert vq.restates_question(question, answer) == restates
+    assert vq.restates_question(question, answer, yes_no=is_yes_no(question)) == restates
 
 
 @pytest.mark.xfail(strict=True, reason="the learned verifier without the model's judgement (plain fit) refuses this true sentence or lets this one through; measured in docs/trust.md, to be won back by the judge fit and the corpus")
