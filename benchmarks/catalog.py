@@ -4,10 +4,12 @@ throughput, in one run.
 Quality: the retrieval benchmark's corpus (240 German XQuAD paragraphs + 1,028 10kGNAD distractors)
 and its 1,190 German and English questions; recall@1/5/10 and MRR of lexical and hybrid search with
 either catalog. Both stores share one Chroma index (the dense side is the same object), so every
-difference comes from the lexical side. Latency: p50/p95 of hybrid search on that corpus, and of the
-lexical search alone after both catalogs grew to ``--chunks`` chunks with synthetic articles (real
-10kGNAD sentences, shuffled). Throughput: chunks written per second into each catalog (``add_pending``
-+ ``mark_done``, as an ingest writes them), while copying the corpus and while growing.
+difference comes from the lexical side. Latency: p50/p95 of hybrid and lexical search on that corpus,
+and again after both catalogs grew to ``--chunks`` chunks with synthetic articles (real 10kGNAD
+sentences, shuffled) and Chroma with vectors for them (noisy copies of real news vectors: see
+``synthetic_vectors``); there also PostgreSQL's rank budget against ranking every match. Throughput:
+chunks written per second into each catalog (``add_pending`` + ``mark_done``, as an ingest writes
+them), while copying the corpus and while growing.
 
 PostgreSQL is not started here: give an empty database (``--catalog-url``), e.g. a throw-away cluster
 as tests/servers.py makes one. ``--from-index`` copies a kept index of the same corpus (e.g. the one
