@@ -41,6 +41,7 @@ MIGRATIONS = [
     CREATE INDEX chunks_article ON chunks(article_id);
     """
     + lexical_pg.SCHEMA,
+    lexical_pg.LEXEMES_SCHEMA,
 ]
 
 _INSERT_CHUNK = (
@@ -88,8 +89,8 @@ class AdvisoryLock:
 class PgCatalog:
     """Article/chunk manifest plus lexical search in PostgreSQL. Thread-safe (a connection pool)."""
 
-    def __init__(self, url: str, *, pool_size: int = 4):
-        self.url = url
+    def __init__(self, url: str, *, pool_size: int = 4, rank_budget: int = 2000):
+        self.url, self.rank_budget = url, rank_budget
         conn = pg.connect(url, SETTING)
         try:
             pg.migrate(conn, url, SETTING, "catalog", MIGRATIONS)
@@ -152,6 +153,7 @@ class PgCatalog:
                 with conn.cursor() as cur:
                     cur.executemany(_INSERT_CHUNK, rows)
                 conn.execute(lexical_pg.COUNT_CHUNKS, (len(rows),))
+                conn.execute(lexical_pg.COUNT_LEXEMES, (1, a.id))
 
     def mark_done(self, article_id: str, source_key: str, path: str) -> None:
         self._run(
@@ -169,6 +171,7 @@ class PgCatalog:
     def delete_article(self, article_id: str) -> list[str]:
         """Remove an article, its chunks and lexical rows; returns the removed chunk ids."""
         with self._pool.connection("delete an article") as conn, conn.transaction():
+            conn.execute(lexical_pg.COUNT_LEXEMES, (-1, article_id))
             removed = [r[0] for r in conn.execute("DELETE FROM chunks WHERE article_id=%s RETURNING chunk_id", (article_id,))]
             conn.execute("DELETE FROM articles WHERE article_id=%s", (article_id,))
             conn.execute("DELETE FROM sources WHERE article_id=%s", (article_id,))
@@ -180,7 +183,7 @@ class PgCatalog:
         """Forget every article, chunk, source and the recorded embedding model (for a rebuild)."""
         self._run(
             "clear the catalog",
-            ("TRUNCATE chunks, sources, articles", None),
+            ("TRUNCATE chunks, sources, articles, lexemes", None),
             (lexical_pg.RESET_COUNT, None),
             ("DELETE FROM meta WHERE key IN ('embedding_model', 'embedding_dim')", None),
         )
@@ -272,16 +275,17 @@ class PgCatalog:
             return []
         with self._pool.connection("search") as conn, conn.transaction():
             # The planner misjudges how many chunks a text query matches and may scan the whole
-            # table, testing every row; the GIN indexes visit only the matching ones.
-            conn.execute("SET LOCAL enable_seqscan = off")
+            # table, testing every row; the GIN indexes visit only the matching ones. A search ranks
+            # at most a few thousand rows: parallel workers would cost more to start than they save.
+            conn.execute("SET LOCAL enable_seqscan = off; SET LOCAL max_parallel_workers_per_gather = 0")
             *dfs, total = conn.execute(*lexical_pg.df_query(terms)).fetchone()
             weights = [lexical_pg.idf(d, total) if d else 0.0 for d in dfs]
-            first = lexical_pg.first_round(dfs, limit)
+            first = lexical_pg.first_round(dfs, limit, self.rank_budget)
             if not first:
                 return []
             rows = conn.execute(*lexical_pg.rank_query(terms, weights, first, limit, filters)).fetchall()
             threshold = rows[-1][1] if len(rows) >= limit else 0.0
-            needed = lexical_pg.essential(weights, dfs, threshold)
-            if set(needed) - set(first):
-                rows = conn.execute(*lexical_pg.rank_query(terms, weights, needed, limit, filters)).fetchall()
+            more = lexical_pg.within_budget(lexical_pg.essential(weights, dfs, threshold), dfs, first, self.rank_budget)
+            if set(more) - set(first):
+                rows = conn.execute(*lexical_pg.rank_query(terms, weights, more, limit, filters)).fetchall()
         return [(r[0], r[1]) for r in rows]

@@ -61,4 +61,4 @@ def open_catalog(store: StoreSection, index_dir: Path) -> CatalogBackend:
     require_psycopg("store.catalog_url")
     from .catalog_pg import PgCatalog
 
-    return PgCatalog(store.catalog_url, pool_size=store.catalog_pool_size)
+    return PgCatalog(store.catalog_url, pool_size=store.catalog_pool_size, rank_budget=store.catalog_rank_budget)

@@ -8,14 +8,18 @@ title is weighted B and the text A, as FTS5 weighs them 0.5 and 1.0.
 PostgreSQL's ``ts_rank_cd`` knows term frequency but not how rare a term is; an OR-query of a
 question's words then ranks chunks by their most common word. So each query term is ranked alone
 (normalised to r/(r+1): saturating like BM25's k1) and weighted by BM25's inverse document
-frequency, its document frequency counted through the GIN indexes at query time (no statistics to
-keep in step, but the number of chunks, a counter).
+frequency. Document frequencies come from ``lexemes`` (chunks per lexeme and column) and N from a
+counter, both kept in the transactions that add and delete chunks: counting matches through the GIN
+indexes at query time read every matching row (200 ms for a question at 100k chunks).
 
 Ranking costs one ``ts_rank_cd`` per term and matching chunk, so a question with a common word
 would rank a fifth of the index. The search prunes like MaxScore, without changing the result: a
 term adds at most 2 x its idf to a chunk's score; the chunks of the rarest terms are ranked first,
 and the common terms whose bounds together stay below the ``limit``-th score found there cannot lift
-a chunk that has only them into the result, so only chunks with some other term are ranked.
+a chunk that has only them into the result, so only chunks with some other term are ranked. Where
+that still leaves more than ``budget`` chunks (``store.catalog_rank_budget``), the commonest terms
+bring in no chunks of their own (they still score the chunks ranked): a ranked chunk costs ~10 us
+and one common word matches a sixth of a 100k-chunk index, so this bound keeps latency flat.
 """
 
 from __future__ import annotations
@@ -52,6 +56,29 @@ CREATE INDEX chunks_lex_stem ON chunks USING gin(lex_stem);
 CREATE INDEX chunks_lex_name ON chunks USING gin(lex_name);
 """
 
+#: The lexemes of one article's chunks, (column, lexeme, chunks x %s) in lexeme order (so two writers
+#: lock rows in the same order): 's' is ``lex_stem``, 'n' is ``lex_name``.
+_LEXEMES_OF = """
+SELECT t.col, t.w, %s::integer * count(*) FROM chunks c CROSS JOIN LATERAL (
+    SELECT 's'::"char", w FROM unnest(tsvector_to_array(c.lex_stem)) w
+    UNION ALL SELECT 'n'::"char", w FROM unnest(tsvector_to_array(c.lex_name)) w
+) t(col, w) WHERE {where} GROUP BY t.col, t.w ORDER BY t.col, t.w
+"""
+
+#: Migration step 2: chunks per lexeme (BM25's document frequencies), counted once from the chunks.
+LEXEMES_SCHEMA = """
+-- Byte order ("C"), so that a prefix is a range of the primary key whatever the database's locale.
+CREATE TABLE lexemes (col "char" NOT NULL, lexeme text COLLATE "C" NOT NULL, chunks integer NOT NULL, PRIMARY KEY (col, lexeme));
+INSERT INTO lexemes(col, lexeme, chunks)
+""" + _LEXEMES_OF.replace("%s::integer *", "").format(where="true") + ";"
+
+#: Add (sign 1) or take away (sign -1) the lexemes of article %s's chunks: run with (sign, article_id)
+#: after inserting them, before deleting them.
+COUNT_LEXEMES = (
+    "INSERT INTO lexemes(col, lexeme, chunks) " + _LEXEMES_OF.format(where="c.article_id = %s")
+    + " ON CONFLICT (col, lexeme) DO UPDATE SET chunks = lexemes.chunks + EXCLUDED.chunks"
+)
+
 #: The values of ``lex_stem`` and ``lex_name`` in an INSERT with %(cfg)s, %(title)s, %(text)s.
 VECTORS = (
     "setweight(to_tsvector(%(cfg)s::regconfig, %(title)s), 'B') || setweight(to_tsvector(%(cfg)s::regconfig, %(text)s), 'A'), "
@@ -78,6 +105,7 @@ class Terms:
     def args(self) -> dict:
         out: dict = {f"t{i}": w for i, w in enumerate(self.words)}
         out.update({f"p{i}": p for i, p in enumerate(self.prefixes) if p})
+        out.update({f"r{i}": p[:-2] for i, p in enumerate(self.prefixes) if p})  # the prefix itself
         return out
 
 
@@ -111,9 +139,25 @@ def _matches(terms: Terms, i: int) -> sql.Composable:
     return sql.SQL("(c.lex_stem @@ ({}) OR c.lex_name @@ {})").format(_stem_query(i), _name_query(terms, i))
 
 
+def _df(terms: Terms, i: int) -> sql.Composable:
+    """Chunks matching term i, from ``lexemes``: its commonest stem, or its name with every word it
+    prefixes (the chunks of two forms mostly overlap, so max and sum stand in for their union)."""
+    stems = sql.SQL(" || ").join(
+        sql.SQL("to_tsvector({}, {})").format(sql.Literal(cfg), sql.Placeholder(f"t{i}")) for cfg in sorted(set(TS_CONFIGS.values()))
+    )
+    if terms.prefixes[i] is None:
+        name = sql.SQL("lexeme = ANY(tsvector_to_array(to_tsvector('simple', {})))").format(sql.Placeholder(f"t{i}"))
+    else:
+        name = sql.SQL("lexeme >= {r} AND lexeme < {r} || chr(1114111)").format(r=sql.Placeholder(f"r{i}"))
+    return sql.SQL(
+        "greatest((SELECT max(chunks) FROM lexemes WHERE col = 's' AND lexeme = ANY(tsvector_to_array({stems}))), "
+        "(SELECT sum(chunks) FROM lexemes WHERE col = 'n' AND {name}), 0)"
+    ).format(stems=stems, name=name)
+
+
 def df_query(terms: Terms) -> tuple[sql.Composed, dict]:
-    """(chunks matching each term..., chunks in all): one index count per term."""
-    counts = [sql.SQL("(SELECT count(*) FROM chunks c WHERE {})").format(_matches(terms, i)) for i in range(len(terms.words))]
+    """(chunks matching each term..., chunks in all): index lookups in ``lexemes``, no chunk read."""
+    counts = [_df(terms, i) for i in range(len(terms.words))]
     query = sql.SQL("SELECT {}, (SELECT value::bigint FROM meta WHERE key = 'lexical_chunks')").format(sql.SQL(", ").join(counts))
     return query, terms.args()
 
@@ -139,28 +183,47 @@ def rank_query(terms: Terms, weights: list[float], among: list[int], limit: int,
     args = terms.args()
     w, n = sql.Literal(RANK_WEIGHTS), sql.Literal(RANK_NORMALISATION)
     score = sql.SQL(" + ").join(
-        sql.SQL("{idf} * (ts_rank_cd({w}::float4[], c.lex_stem, {s}, {n}) + ts_rank_cd({w}::float4[], c.lex_name, {q}, {n}))").format(
-            idf=sql.Literal(weights[i]), w=w, s=_stem_query(i), q=_name_query(terms, i), n=n)
+        # A chunk has few of the terms: testing for one (@@) costs a fraction of ranking it.
+        sql.SQL("{idf} * (CASE WHEN c.lex_stem @@ {s} THEN ts_rank_cd({w}::float4[], c.lex_stem, {s}, {n}) ELSE 0 END"
+                " + CASE WHEN c.lex_name @@ {q} THEN ts_rank_cd({w}::float4[], c.lex_name, {q}, {n}) ELSE 0 END)").format(
+            idf=sql.Literal(weights[i]), w=w, s=sql.SQL("({})").format(_stem_query(i)), q=_name_query(terms, i), n=n)
         for i in range(len(terms.words)) if weights[i] > 0
     )
     args["limit"] = limit
     query = sql.SQL(
-        "SELECT c.chunk_id, ({score})::float8 AS s FROM chunks c JOIN articles a ON a.article_id = c.article_id "
-        "WHERE ({match}) AND {where} ORDER BY s DESC, c.chunk_id LIMIT {limit}"
+        # The article of each ranked chunk by its key (OFFSET 0 keeps the planner from hashing every article).
+        "SELECT c.chunk_id, ({score})::float8 AS s FROM chunks c CROSS JOIN LATERAL "
+        "(SELECT 1 FROM articles a WHERE a.article_id = c.article_id AND {where} OFFSET 0) a "
+        "WHERE ({match}) ORDER BY s DESC, c.chunk_id LIMIT {limit}"
     ).format(score=score, match=sql.SQL(" OR ").join(_matches(terms, i) for i in among), where=_filter_sql(filters, args),
              limit=sql.Placeholder("limit"))
     return query, args
 
 
-def first_round(dfs: list[int], limit: int) -> list[int]:
-    """The rarest terms that together match at least ``limit`` chunks (or all that match any)."""
+def first_round(dfs: list[int], limit: int, budget: int) -> list[int]:
+    """The rarest terms that together match at least ``limit`` chunks (or all that match any), as far
+    as ``budget`` allows: the rarest term always, others while their chunks fit in it."""
     order = sorted((i for i, d in enumerate(dfs) if d > 0), key=lambda i: (dfs[i], i))
     chosen, covered = [], 0
     for i in order:
+        if chosen and covered + dfs[i] > budget:
+            break
         chosen.append(i)
         covered += dfs[i]
         if covered >= limit:
             break
+    return chosen
+
+
+def within_budget(needed: list[int], dfs: list[int], first: list[int], budget: int) -> list[int]:
+    """``first`` and the rarest of the ``needed`` terms, while their chunks together fit in ``budget``:
+    all of ``needed`` when they do, which keeps the result exact."""
+    chosen, covered = list(first), sum(dfs[i] for i in first)
+    for i in sorted((i for i in needed if i not in first), key=lambda i: (dfs[i], i)):
+        if covered + dfs[i] > budget:
+            break
+        chosen.append(i)
+        covered += dfs[i]
     return chosen
 
 

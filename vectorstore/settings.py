@@ -87,6 +87,11 @@ class Store(Section):
     catalog_pool_size: int = Field(
         default=4, ge=1, le=100, description="Most PostgreSQL connections one process keeps open to the catalog."
     )
+    catalog_rank_budget: int = Field(
+        default=2000, ge=100, le=1_000_000,
+        description="PostgreSQL lexical search: most chunks a question's commoner words may bring into the ranking "
+        "(its rarest word's always come in). Higher ranks more exactly and more slowly (about 10 us a chunk).",
+    )
 
     @field_validator("catalog_url")
     @classmethod
