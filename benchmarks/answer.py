@@ -173,8 +173,8 @@ def markdown(results: dict, overrides: list[str]) -> str:
 def _args(argv: list[str] | None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(prog="assistant bench answer", description=__doc__.split("\n\n")[0])
     ap.add_argument("--models", nargs="+", default=["qwen2.5-coder-1.5b"])
-    ap.add_argument("--configs", nargs="+", default=list(SINGLE_CONFIGS), choices=list(CONFIGS),
-                    help="configurations that answer the single questions (default: %(default)s)")
+    ap.add_argument("--configs", nargs="*", default=list(SINGLE_CONFIGS), choices=list(CONFIGS),
+                    help="configurations that answer the single questions (default: %(default)s; none: only the dialogues)")
     ap.add_argument("--cache-dir", default=None, help="model cache (default: settings)")
     ap.add_argument("--quick", action="store_true", help="2 questions, 1 dialogue, the first configuration; writes nothing")
     ap.add_argument("--set", action="append", default=[], metavar="SECTION.FIELD=VALUE",
