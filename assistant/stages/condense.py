@@ -7,7 +7,9 @@ reached, or echoes or answers instead of rewriting, the one fallback applies: th
 followed by this one, which still steers retrieval to the right article. The model is asked that
 too: asked the follow-up alone, over the same passages, it answered 2 of 19 conversation follow-ups
 right against 6 of 19 (``evals/results/…-conversations-s12``), mostly refusing or writing claims too
-short to align with their evidence.
+short to align with their evidence. With ``answering.follow_up_rewrite = "rules"`` that fallback is all
+there is and a follow-up costs no extra model call; on the conversation set's dev half it answered fewer
+follow-ups right (docs/conversations.md), so the rewrite is the default.
 """
 
 from __future__ import annotations
