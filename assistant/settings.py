@@ -81,6 +81,18 @@ class Answering(Section):
     )
     max_question_chars: int = Field(default=2000, ge=10, description="Longest question accepted.")
     history_turns: int = Field(default=3, ge=0, le=20, description="Earlier turns used to resolve follow-ups.")
+    follow_up_rewrite: Literal["model", "rules"] = Field(
+        default="model",
+        description="How a follow-up becomes a question that stands alone. 'model': one short call of the chat model "
+        "(prompts/condense.<lang>.txt), the previous question + the follow-up when the rewrite is unusable; 'rules': "
+        "the previous question + the follow-up without a model call (a follow-up then costs no more calls than a "
+        "first question). Measured by python -m evals.conversations and assistant bench answer.",
+    )
+    rewrite_max_tokens: int = Field(
+        default=40, ge=10, le=200,
+        description="Longest model rewrite of a follow-up (tokens); rewrites of the conversation set take 11-21, "
+        "and the rewrite also stops at its first line break (only the first line is used).",
+    )
     follow_up_boost: float = Field(
         default=0.0, ge=0.0, le=1.0,
         description="A follow-up's search favours the articles the previous answer cited: their hits gain this "

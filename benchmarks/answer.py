@@ -19,11 +19,13 @@ tokens after a cached prefix of its p50 of cached tokens, best of three.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import tempfile
 import time
 
-from .common import SEEDS, machine, machine_md, save
+from . import turns
+from .common import SEEDS, machine, machine_md, pct, save
 
 QUESTIONS = [
     ("de", "Wo traf Trump Putin am Freitag?"),
@@ -44,16 +46,16 @@ CONFIGS: dict[str, dict[str, str]] = {
     # the default until 2026-12-03: 3 passages of up to 110 tokens (the default now: 2 of up to 70)
     "wide": {"answering.context_passages": "3", "answering.passage_max_tokens": "110"},
     "evidence": {"answering.prompt_variant": "evidence"},
+    # follow-ups resolved by rule, without the model's rewrite (only the conversation turns differ)
+    "rules": {"answering.follow_up_rewrite": "rules"},
 }
 
+#: Configurations that answer the single questions by default ("rules" only changes follow-ups).
+SINGLE_CONFIGS = ("default", "wide", "evidence")
+#: Configurations that also play the conversation dialogues (``benchmarks.turns``).
+TURN_CONFIGS = ("default", "rules")
+
 CEILING_PROMPT_TOKENS = 400
-
-
-def pct(values: list[float], q: float) -> float | None:
-    if not values:
-        return None
-    v = sorted(values)
-    return v[min(len(v) - 1, max(0, round(q * (len(v) - 1))))]
 
 
 def ceiling(model_path, threads: int, *, new: int = CEILING_PROMPT_TOKENS, cached: int = 0) -> dict:
@@ -81,10 +83,10 @@ def ceiling(model_path, threads: int, *, new: int = CEILING_PROMPT_TOKENS, cache
     return {"prompt_tokens": len(tokens), "cached_tokens": len(prefix), "seconds": runs, "tokens_per_s": len(tokens) / best}
 
 
-def run_config(settings, store, questions) -> dict:
+def run_config(settings, store, questions, llm=None) -> dict:
     from assistant.assistant import Assistant
 
-    a = Assistant(settings, store=store)
+    a = Assistant(settings, store=store, llm=llm)
     t0 = time.perf_counter()
     a.warm_up()
     warm_s = time.perf_counter() - t0
@@ -153,62 +155,113 @@ def markdown(results: dict, overrides: list[str]) -> str:
     lines += ["", "Configurations (settings overrides): "
               + "; ".join(f"`{n}` {', '.join(f'{k}={v}' for k, v in o.items()) or 'the defaults'}" for n, o in results["configs"].items())
               + (f"; for all: {', '.join(overrides)}" if overrides else "")]
+    for model, by_config in results.get("turns", {}).items():
+        if by_config:
+            lines += ["", *turns.markdown(model, by_config)]
     for model, configs in results["models"].items():
         for name, r in configs.items():
             lines += ["", f"## {model}, {name}", ""]
             for row in r["answers"]:
                 lines.append(f"- **{row['question']}** → {row['answer']} _(first token {_f(row['first_token_s'], '.1f')} s, "
                              f"total {row['total_s']:.1f} s, new prompt tokens {_f(row['new_prompt_tokens'], '.0f')})_")
+    for model, by_config in results.get("turns", {}).items():
+        for name, r in by_config.items():
+            lines += turns.turn_lines(f"{model}, {name}", r)
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> int:
+def _args(argv: list[str] | None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(prog="assistant bench answer", description=__doc__.split("\n\n")[0])
     ap.add_argument("--models", nargs="+", default=["qwen2.5-coder-1.5b"])
-    ap.add_argument("--configs", nargs="+", default=list(CONFIGS), choices=list(CONFIGS))
+    ap.add_argument("--configs", nargs="*", default=list(SINGLE_CONFIGS), choices=list(CONFIGS),
+                    help="configurations that answer the single questions (default: %(default)s; none: only the dialogues)")
     ap.add_argument("--cache-dir", default=None, help="model cache (default: settings)")
-    ap.add_argument("--quick", action="store_true", help="2 questions, the first configuration; writes nothing")
+    ap.add_argument("--quick", action="store_true", help="2 questions, 1 dialogue, the first configuration; writes nothing")
     ap.add_argument("--set", action="append", default=[], metavar="SECTION.FIELD=VALUE",
                     help="a settings override for every configuration, e.g. llm.threads=2 (repeatable)")
     ap.add_argument("--name", default="answer", help="results file name (default: answer)")
+    ap.add_argument("--dialogues", type=int, default=turns.DIALOGUES,
+                    help=f"dev dialogues of the XQuAD conversation set played per turn configuration (default {turns.DIALOGUES}; 0: none)")
+    ap.add_argument("--turn-configs", nargs="+", default=list(TURN_CONFIGS), choices=list(CONFIGS),
+                    help="configurations that play the dialogues (default: %(default)s)")
+    ap.add_argument("--turns-index", default=None, help="index of the conversation set (default: <cache_dir>/bench-answer-turns)")
     args = ap.parse_args(argv)
+    for kv in args.set:
+        if "=" not in kv:
+            ap.error(f"--set {kv!r}: expected SECTION.FIELD=VALUE")
+    if args.quick:
+        args.configs, args.turn_configs, args.dialogues = args.configs[:1], args.turn_configs[:1], min(args.dialogues, 1)
+    return args
 
+
+def _turn_store(base, index_dir: str | None):
+    """The conversation set's index, kept between runs (re-ingesting it unchanged costs nothing)."""
     from pathlib import Path
 
+    from vectorstore import open_store
+
+    from .common import write_jsonl
+
+    folder = Path(index_dir or Path(base.paths.cache_dir) / "bench-answer-turns")
+    settings = base.with_overrides(**{"paths.index_dir": str(folder)})
+    store = open_store(settings)
+    print(f"conversation index {folder}: "
+          + store.ingest([write_jsonl(folder / "corpus" / "conversations-xquad.jsonl", turns.conversation_corpus())]).summary(),
+          flush=True)
+    return store
+
+
+def _run_model(model: str, base, store, questions, args, results: dict, turn_store, dialogues) -> None:
+    """Every configuration of one model: the single questions, then (for the turn configurations) the dialogues."""
+    from pathlib import Path
+
+    from assistant.assistant import Assistant
+    from assistant.backends.llm import make_chat_model
     from assistant.backends.models import ensure_gguf
+
+    gguf = ensure_gguf(model, Path(base.paths.cache_dir))
+    print(f"[{model}] raw llama.cpp ceiling …", flush=True)
+    ceil = results["ceiling"][model] = ceiling(gguf, base.llm.threads)
+    print(f"  {ceil['tokens_per_s']:.1f} prompt tokens/s", flush=True)
+    results["models"][model], results["turns"][model] = {}, {}
+    for name in dict.fromkeys([*args.configs, *(args.turn_configs if dialogues else [])]):
+        print(f"[{model}, {name}]", flush=True)
+        s = base.with_overrides(**{"llm.model": model, **CONFIGS[name]})
+        log = turns.CallLog(turns.purposes_of(s))
+        llm = log.attach(make_chat_model(s))
+        if name in args.configs:
+            r = results["models"][model][name] = run_config(s, store, questions, llm=llm)
+            if r["prompt_tokens_p50"] and r["new_prompt_tokens_p50"]:
+                new = int(r["new_prompt_tokens_p50"])
+                r["shape_ceiling"] = ceiling(gguf, base.llm.threads, new=new, cached=int(r["prompt_tokens_p50"]) - new)
+                print(f"  raw llama.cpp, same shape: {r['shape_ceiling']['tokens_per_s']:.1f} prompt tokens/s", flush=True)
+        if dialogues and name in args.turn_configs:
+            a = Assistant(s.with_overrides(**{"paths.index_dir": str(turn_store.index_dir)}),
+                          store=turn_store, llm=llm)
+            a.warm_up()
+            results["turns"][model][name] = {**turns.run_turns(a, dialogues, log), "load_avg_at_end": list(os.getloadavg())}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _args(argv)
     from assistant.settings import Settings
     from vectorstore import open_store
 
     over = {"paths.index_dir": tempfile.mkdtemp(prefix="bench-answer-")}
     if args.cache_dir:
         over["paths.cache_dir"] = args.cache_dir
-    for kv in args.set:
-        key, sep, value = kv.partition("=")
-        if not sep:
-            ap.error(f"--set {kv!r}: expected SECTION.FIELD=VALUE")
-        over[key.strip()] = value.strip()
+    over.update({k.strip(): v.strip() for k, _, v in (kv.partition("=") for kv in args.set)})
     base = Settings().with_overrides(**over)
     store = open_store(base)
     store.ingest([SEEDS])
     questions = QUESTIONS[::5] if args.quick else QUESTIONS
-    configs = {name: CONFIGS[name] for name in (args.configs[:1] if args.quick else args.configs)}
-
+    dialogues = turns.dev_dialogues(n=args.dialogues) if args.dialogues > 0 else []
+    turn_store = _turn_store(base, args.turns_index) if dialogues else None
+    configs = {name: CONFIGS[name] for name in dict.fromkeys([*args.configs, *args.turn_configs])}
     results: dict = {"machine": machine(base), "configs": configs, "overrides": args.set, "questions": len(questions),
-                      "ceiling": {}, "models": {}}
+                     "ceiling": {}, "models": {}, "turns": {}}
     for model in args.models:
-        print(f"[{model}] raw llama.cpp ceiling …", flush=True)
-        ceil = results["ceiling"][model] = ceiling(ensure_gguf(model, Path(base.paths.cache_dir)), base.llm.threads)
-        print(f"  {ceil['tokens_per_s']:.1f} prompt tokens/s", flush=True)
-        results["models"][model] = {}
-        for name, config in configs.items():
-            print(f"[{model}, {name}]", flush=True)
-            s = base.with_overrides(**{"llm.model": model, **config})
-            r = results["models"][model][name] = run_config(s, store, questions)
-            if r["prompt_tokens_p50"] and r["new_prompt_tokens_p50"]:
-                new = int(r["new_prompt_tokens_p50"])
-                r["shape_ceiling"] = ceiling(ensure_gguf(model, Path(base.paths.cache_dir)), base.llm.threads,
-                                             new=new, cached=int(r["prompt_tokens_p50"]) - new)
-                print(f"  raw llama.cpp, same shape: {r['shape_ceiling']['tokens_per_s']:.1f} prompt tokens/s", flush=True)
+        _run_model(model, base, store, questions, args, results, turn_store, dialogues)
     md = markdown(results, args.set)
     if args.quick:
         print(md)

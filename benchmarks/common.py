@@ -112,6 +112,14 @@ def article_ids(store, jsonl: Path, records: list[dict]) -> dict[str, str]:
     return out
 
 
+def pct(values: list[float], q: float) -> float | None:
+    """The nearest-rank ``q`` quantile of ``values`` (None for none)."""
+    if not values:
+        return None
+    v = sorted(values)
+    return v[min(len(v) - 1, max(0, round(q * (len(v) - 1))))]
+
+
 def peak_rss_mb() -> float:
     """Peak resident set size of this process so far (Linux reports KiB)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

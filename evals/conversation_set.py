@@ -22,7 +22,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchmarks import common
 from vectorstore.text import STOPWORDS, fold
 
 from .datasets import EvalQuestion, _xquad_questions
@@ -251,11 +250,9 @@ def build(seed: int = SEED) -> tuple[list[dict], list[str]]:
 def corpus_records(set_path: Path = SET_PATH, distractors: int = DISTRACTORS) -> list[dict]:
     """The set's index: every XQuAD paragraph but those of the held-out topics (``<set>.topics.json``,
     written with the set), plus the first ``distractors`` 10kGNAD articles."""
-    held = set(json.loads(set_path.with_suffix(".topics.json").read_text(encoding="utf-8"))["held_out"])
-    records, _qde, _qen = common.xquad()
-    _r, questions = _xquad_questions("xquad", None)
-    topic_of = {q.gold_article: q.topic for q in questions}
-    return [r for r in records if topic_of[r["id"]] not in held] + common.gnad()[:distractors]
+    from benchmarks.turns import conversation_corpus  # the answer bench plays over the same index
+
+    return conversation_corpus(set_path, distractors)
 
 
 def main() -> int:

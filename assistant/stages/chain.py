@@ -22,7 +22,7 @@ from ..settings import Settings
 from ..types import REFUSAL, Checked, Context, EvidenceSentence, Query, SentenceCheck
 from ..verify import AnswerJudge, ClaimCheck, Evidence, ModelJudge, Verifier
 from .citations import check_answer, citations_of
-from .condense import CONDENSE_MAX_TOKENS, Condenser
+from .condense import Condenser
 from .context import ContextBuilder
 from .evidence import is_evidence_first, parse_reply
 from .generate import Generator
@@ -42,8 +42,8 @@ class AnswerChain:
         condense_prompts = {lang: load_prompt("condense", lang, prompts_dir=a.prompts_dir) for lang in LANGUAGES}
         self.llm = llm
         answer_model = langchain_chat(llm, max_tokens=settings.llm.max_tokens, temperature=settings.llm.temperature)
-        condense_model = langchain_chat(llm, max_tokens=CONDENSE_MAX_TOKENS, temperature=0.0)
-        self.condense = Condenser(condense_model, condense_prompts, a.history_turns)
+        condense_model = langchain_chat(llm, max_tokens=a.rewrite_max_tokens, temperature=0.0)
+        self.condense = Condenser(condense_model, condense_prompts, a.history_turns, use_model=a.follow_up_rewrite == "model")
         self.store = store
         self.retrieve = Retriever(store, settings.retrieval.k, a.follow_up_boost)
         self.evidence_first = is_evidence_first(a.prompt_variant)
@@ -116,11 +116,14 @@ class AnswerChain:
         return Checked(text, citations_of([(sentence, check)], context.passages), [sentence], True, False, [note])
 
     def warm_up(self) -> None:
-        """Evaluate each language's fixed prompt prefix (system text and demonstrations) and the
-        judge's once, so that they sit in the model's prompt state before the first question instead
-        of costing it seconds (the judge's demonstrations are about 1,000 tokens)."""
-        for lang in LANGUAGES:
-            messages = self.generate.messages(lang, context="…", question="…")
+        """Evaluate each language's fixed prompt prefixes (system text and demonstrations of the answer
+        and of the follow-up rewrite) and the judge's once, so that they sit in the model's prompt state
+        before the first question instead of costing it seconds (the judge's demonstrations are about
+        1,000 tokens; the rewrite's about 130, which a session's first follow-up paid)."""
+        warm = [self.generate.messages(lang, context="…", question="…") for lang in LANGUAGES]
+        if self.condense.use_model:  # a session's first follow-up then pays only its history and question
+            warm += [self.condense.messages(lang, history="…", question="…") for lang in LANGUAGES]
+        for messages in warm:
             for _ in self.llm.stream(messages, max_tokens=1, temperature=0.0):
                 pass
         if self.verifier.entailment is not None:

@@ -7,7 +7,9 @@ reached, or echoes or answers instead of rewriting, the one fallback applies: th
 followed by this one, which still steers retrieval to the right article. The model is asked that
 too: asked the follow-up alone, over the same passages, it answered 2 of 19 conversation follow-ups
 right against 6 of 19 (``evals/results/…-conversations-s12``), mostly refusing or writing claims too
-short to align with their evidence.
+short to align with their evidence. With ``answering.follow_up_rewrite = "rules"`` that fallback is all
+there is and a follow-up costs no extra model call; on the conversation set's dev half it answered fewer
+follow-ups right (docs/conversations.md), so the rewrite is the default.
 """
 
 from __future__ import annotations
@@ -28,8 +30,6 @@ from ..errors import LLMUnavailableError
 from ..types import Condensed, Prompt, Query, Turn
 
 LANGUAGES = ("de", "en")
-
-CONDENSE_MAX_TOKENS = 60
 
 
 def fallback_query(question: str, history: tuple[Turn, ...] | list[Turn]) -> str:
@@ -139,19 +139,31 @@ def is_follow_up(question: str, history: tuple[Turn, ...] | list[Turn]) -> bool:
 
 
 class Condenser:
-    """Query -> Condensed. ``model`` is a LangChain chat model (``llm.langchain_chat``)."""
+    """Query -> Condensed. ``model`` is a LangChain chat model (``llm.langchain_chat``); with
+    ``use_model`` off a follow-up is resolved by rule alone (``fallback_query``), without a model call."""
 
-    def __init__(self, model: Runnable, prompts: dict[str, Prompt], history_turns: int):
+    def __init__(self, model: Runnable, prompts: dict[str, Prompt], history_turns: int, *, use_model: bool = True):
         from .generate import chat_template
 
         self.prompts = prompts
         self.history_turns = history_turns
-        self._chains = {lang: chat_template(p) | model | StrOutputParser() for lang, p in prompts.items()}
+        self.use_model = use_model
+        self._templates = {lang: chat_template(p) for lang, p in prompts.items()}
+        # only the rewrite's first line is used (``clean_standalone``): the model stops there
+        self._chains = {lang: t | model.bind(stop=["\n"]) | StrOutputParser() for lang, t in self._templates.items()}
+
+    def messages(self, lang: str, *, history: str, question: str) -> list[dict[str, str]]:
+        """The rewrite prompt of ``lang`` filled in, as chat messages (to warm its fixed part)."""
+        roles = {"system": "system", "human": "user", "ai": "assistant"}
+        filled = self._templates[lang].format_messages(history=history, question=question)
+        return [{"role": roles.get(m.type, "user"), "content": str(m.content)} for m in filled]
 
     def __call__(self, query: Query) -> Condensed:
         turns = query.history[-self.history_turns :] if self.history_turns else ()
         if not is_follow_up(query.text, turns):
             return Condensed(query, query.text)
+        if not self.use_model:
+            return Condensed(query, fallback_query(query.text, turns), follow_up=True)
         t0 = time.perf_counter()
         try:
             out = self._chains[query.language].invoke(

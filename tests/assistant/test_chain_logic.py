@@ -297,3 +297,33 @@ def test_a_follow_up_favours_the_previous_answers_article_softly():
     assert ranked(Retriever(Store(), 2, follow_up_boost=0.1)(new)) == ["other", "b"]
     # a much better hit of another article still wins: the boost is a preference, not a filter
     assert ranked(Retriever(Store(), 1, follow_up_boost=0.05)(follow)) == ["other"]
+
+
+def test_a_follow_up_resolved_by_rules_costs_no_model_call(store):
+    a, llm = make(store, [cite("Selenskyj sagte, Kiew sei bereit, Wahlen abzuhalten [{n}].", "Wahlen")],
+                  **{"answering.follow_up_rewrite": "rules"})
+    history = [Turn("Was sagte Trump über Schutz für die Ukraine?", "Trump versprach sehr guten Schutz [1].")]
+    ans = a.ask("Und was sagte Selenskyj dazu?", history)
+    assert ans.standalone_question == "Was sagte Trump über Schutz für die Ukraine? Und was sagte Selenskyj dazu?"
+    assert len(llm.calls) == 1  # the answer only
+    assert "Antwort:" not in llm.calls[0][-1]["content"]
+
+
+def test_the_rewrite_is_short_and_stops_at_its_first_line(store):
+    from assistant.stages.condense import Condenser
+
+    seen = []
+
+    class Recording(ScriptedChatModel):
+        def stream(self, messages, *, max_tokens, temperature, stop=None, json_schema=None):
+            seen.append((max_tokens, stop))
+            return super().stream(messages, max_tokens=max_tokens, temperature=temperature, stop=stop)
+
+    s = store.settings.with_overrides(**{"answering.rewrite_max_tokens": 33})
+    a = Assistant(s, store=store, llm=Recording(["Was sagte Selenskyj zu Schutz für die Ukraine?", "Selenskyj dankte [1]."]))
+    history = [Turn("Was sagte Trump über Schutz für die Ukraine?", "Trump versprach sehr guten Schutz [1].")]
+    a.ask("Und was sagte Selenskyj dazu?", history)
+    assert seen[0] == (33, ["\n"])
+    assert isinstance(a.chain.condense, Condenser)
+    fixed = a.chain.condense.messages("de", history="…", question="…")
+    assert fixed[0]["role"] == "system" and fixed[-1]["content"].endswith("…")
